@@ -1,0 +1,16 @@
+"""The `roadwatch` command."""
+
+from __future__ import annotations
+
+import typer
+
+from roadwatch.cli import db, serve, version
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="roadwatch traffic platform")
+serve.register(app)
+db.register(app)
+version.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,48 @@
+"""`roadwatch serve`: every service in one process (the default) or a chosen subset."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+import uvicorn
+
+from roadwatch.cli.common import fail, settings_or_exit
+from roadwatch.config import ConfigError, Settings
+from roadwatch.modules import UnknownService, select
+from roadwatch.platform.bootstrap import build_platform, close_platform
+from roadwatch.platform.logging import configure_logging
+
+
+async def _preflight(settings: Settings, services: list[str] | None) -> None:
+    # Reach every dependency once before uvicorn starts, so a bad setting is one line.
+    platform = await build_platform(settings, select(services))
+    await close_platform(platform)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        services: str = typer.Option(
+            "", "--services", help="comma-separated services to run (default: all)"
+        ),
+        host: str | None = typer.Option(None, "--host", help="ROADWATCH_HOST"),
+        port: int | None = typer.Option(None, "--port", help="ROADWATCH_PORT"),
+    ) -> None:
+        """Run the platform: all services in one process unless --services names some."""
+        settings = settings_or_exit(host=host, port=port)
+        configure_logging(settings.log_level, settings.log_json)
+        chosen = [s.strip() for s in services.split(",") if s.strip()] or None
+        try:
+            asyncio.run(_preflight(settings, chosen))
+        except (ConfigError, UnknownService) as exc:
+            fail(str(exc))
+        from roadwatch.app import create_app
+
+        uvicorn.run(
+            create_app(settings, chosen),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            proxy_headers=True,
+        )

@@ -1,0 +1,155 @@
+"""The one settings object: environment variables ``ROADWATCH_*`` and an optional TOML file.
+
+Defaults describe the embedded shape (SQLite, in-process bus and cache, a local folder for
+objects); a production adapter is picked by the scheme of its URL and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "ROADWATCH_CONFIG"
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or points at something unreachable.
+
+    The message is one line that names the setting, so start-up can print it as it is.
+    """
+
+
+class AuthSettings(BaseModel):
+    # Empty means: generate one and keep it in var/ (embedded shape only).
+    jwt_secret: str = ""
+    jwt_key_id: str = "k1"
+    # Older keys still accepted for verification during a rotation: {"kid": "secret"}.
+    jwt_previous_keys: dict[str, str] = Field(default_factory=dict)
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 14 * 24 * 3600
+
+
+class GatewaySettings(BaseModel):
+    # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
+    upstreams: dict[str, str] = Field(default_factory=dict)
+    # fallback for every service not listed above
+    default_upstream: str = ""
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 30.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ROADWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    database_url: str = ""
+    database_replica_url: str = ""
+    database_echo: bool = False
+    database_pool_size: int = 10
+    # embedded shape: `serve` migrates on start; distributed: `roadwatch migrate` does it
+    auto_migrate: bool = True
+
+    bus_url: str = "memory://"
+    # names the durable queues of this process's consumers, so replicas share one queue
+    bus_exchange: str = "roadwatch.events"
+    bus_queue_prefix: str = "roadwatch"
+    cache_url: str = "memory://"
+    object_store_url: str = ""
+
+    outbox_poll_interval_s: float = 0.5
+    outbox_batch_size: int = 500
+
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("database_url", "database_replica_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("bus_url")
+    @classmethod
+    def _bus_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("memory", "amqp", "amqps"):
+            raise ValueError("must be memory:// or amqp://user:password@host:port/vhost")
+        return value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+    @field_validator("object_store_url")
+    @classmethod
+    def _store_scheme(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("file", "s3"):
+            raise ValueError("must be file:///path or s3://bucket?endpoint=http://host:port")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'roadwatch.db'}"
+
+    @property
+    def resolved_object_store_url(self) -> str:
+        if self.object_store_url:
+            return self.object_store_url
+        return f"file://{(self.var_dir / 'objects').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's report into one line that names the setting."""
+    config_file = os.environ.get(CONFIG_FILE_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"{CONFIG_FILE_ENV}: no such file {config_file}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ROADWATCH_" + "__".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(f"{name}: {first['msg']}") from None

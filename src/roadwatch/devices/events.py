@@ -1,0 +1,20 @@
+"""Events the devices service publishes: its asynchronous public contract.
+
+Each carries the device's full state after the change, so the audit service can rebuild any
+device at any time from its events alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roadwatch.platform.events import Event, new_event
+
+DEVICE_CREATED = "devices.device.created"
+DEVICE_UPDATED = "devices.device.updated"
+DEVICE_DELETED = "devices.device.deleted"
+ENTITY = "device"
+
+
+def device_event(type: str, device_id: str, state: dict[str, Any], actor: str) -> Event:
+    return new_event(type, ENTITY, device_id, {"state": state}, actor=actor)

@@ -1,0 +1,64 @@
+"""Request and response shapes of the devices service (its public contract with events.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DeviceType(StrEnum):
+    INDUCTION_LOOP = "induction_loop"
+    SPEED_SENSOR = "speed_sensor"
+    CAMERA = "camera"
+    WEATHER_STATION = "weather_station"
+    PATROL_GPS = "patrol_gps"
+    TRAFFIC_LIGHT_CONTROLLER = "traffic_light_controller"
+    GENERIC = "generic"
+
+
+class Location(BaseModel):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    type: DeviceType = DeviceType.GENERIC
+    label: str = Field(default="", max_length=200)
+    location: Location | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeviceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    type: DeviceType | None = None
+    label: str | None = Field(default=None, max_length=200)
+    location: Location | None = None
+    extra: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> DeviceUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    type: DeviceType
+    label: str
+    location: Location | None
+    extra: dict[str, Any]
+    active: bool
+    created_at: datetime
+    updated_at: datetime

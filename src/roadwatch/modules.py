@@ -1,0 +1,36 @@
+"""The service registry: every service that `roadwatch serve` can run, in start order."""
+
+from __future__ import annotations
+
+from roadwatch.devices import module as devices
+from roadwatch.platform.module import Module
+
+ALL: tuple[Module, ...] = (devices,)
+BY_NAME: dict[str, Module] = {m.name: m for m in ALL}
+
+
+class UnknownService(ValueError):
+    pass
+
+
+def select(names: list[str] | None) -> list[Module]:
+    """The modules named (all when None) plus what they depend on, dependencies first."""
+    if not names:
+        return list(ALL)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise UnknownService(
+            f"unknown service(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}"
+        )
+    wanted: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in wanted:
+            return
+        for dep in BY_NAME[name].depends_on:
+            visit(dep)
+        wanted.append(name)
+
+    for name in names:
+        visit(name)
+    return [BY_NAME[n] for n in wanted]

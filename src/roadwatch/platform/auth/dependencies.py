@@ -1,0 +1,107 @@
+"""Route dependencies that authenticate the caller and check one named permission.
+
+Every route declares either `authorize(permission)`, `authenticated()` or `public()`;
+tests/identity walk the routes and fail on one that declares none.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from roadwatch.platform.auth.principal import Principal
+from roadwatch.platform.auth.roles import PERMISSIONS, Role
+from roadwatch.platform.auth.tokens import InvalidToken
+from roadwatch.platform.errors import Forbidden, Unauthenticated
+from roadwatch.platform.runtime import Platform, get_platform
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+REVOKED_SESSION_KEY = "auth:revoked-session:{}"
+USER_VALID_AFTER_KEY = "auth:user-valid-after:{}"
+
+
+async def _principal_from_bearer(platform: Platform, token: str) -> Principal:
+    try:
+        claims = platform.tokens.verify(token)
+    except InvalidToken as exc:
+        raise Unauthenticated(f"invalid access token: {exc}") from None
+    if claims.get("typ") != "access":
+        raise Unauthenticated("invalid access token: not an access token")
+    session_id = claims.get("sid")
+    if session_id and await platform.cache.get(REVOKED_SESSION_KEY.format(session_id)):
+        raise Unauthenticated("invalid access token: session revoked")
+    valid_after = await platform.cache.get(USER_VALID_AFTER_KEY.format(claims["sub"]))
+    if valid_after is not None and int(claims["iat"]) < int(valid_after):
+        raise Unauthenticated("invalid access token: session revoked")
+    try:
+        role = Role(claims.get("role", ""))
+    except ValueError:
+        raise Unauthenticated("invalid access token: unknown role") from None
+    return Principal(
+        kind="user", id=claims["sub"], role=role, session_id=session_id, unit=claims.get("unit")
+    )
+
+
+async def _resolve(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    platform = get_platform(request)
+    if token:
+        return await _principal_from_bearer(platform, token)
+    if api_key:
+        principal = None
+        if platform.api_key_resolver is not None:
+            principal = await platform.api_key_resolver(platform, api_key)
+        if principal is None:
+            raise Unauthenticated("invalid API key")
+        return principal
+    return None
+
+
+class Authorize:
+    """Require an authenticated caller holding `permission` (or any caller if None)."""
+
+    def __init__(self, permission: str | None) -> None:
+        if permission is not None and permission not in PERMISSIONS:
+            raise ValueError(f"unknown permission {permission!r}; add it to auth/roles.py")
+        self.permission = permission
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(_resolve)]
+    ) -> Principal:
+        if principal is None:
+            raise Unauthenticated("authentication required")
+        if self.permission is not None and not principal.can(self.permission):
+            raise Forbidden(f"missing permission {self.permission}")
+        return principal
+
+
+class Public:
+    """Marks a route open to anyone; the caller is still identified when credentials come."""
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(_resolve)]
+    ) -> Principal | None:
+        return principal
+
+
+def authorize(permission: str) -> Any:
+    return Depends(Authorize(permission))
+
+
+def authenticated() -> Any:
+    return Depends(Authorize(None))
+
+
+def public() -> Any:
+    return Depends(Public())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(Authorize(None))]
+OptionalPrincipal = Annotated[Principal | None, Depends(Public())]
