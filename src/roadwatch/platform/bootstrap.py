@@ -42,7 +42,8 @@ def _redact(url: str) -> str:
 
 async def _require(setting: str, url: str, check: Callable[[], Awaitable[object]]) -> None:
     try:
-        await asyncio.wait_for(check(), STARTUP_TIMEOUT_S)
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            await check()
     except Exception as exc:
         raise ConfigError(f"{setting}: cannot reach {_redact(url)} ({_describe(exc)})") from None
 

@@ -24,7 +24,8 @@ class HealthChecks:
     async def run(self) -> dict[str, str]:
         async def one(name: str, check: Check) -> tuple[str, str]:
             try:
-                await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
+                async with asyncio.timeout(CHECK_TIMEOUT_S):
+                    await check()
             except TimeoutError:
                 return name, f"down: no answer within {CHECK_TIMEOUT_S:g}s"
             except Exception as exc:

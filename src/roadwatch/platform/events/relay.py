@@ -7,6 +7,7 @@ process or a broker outage go out as soon as the bus takes them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -56,11 +57,11 @@ class OutboxRelay:
             if moved >= self._batch:
                 continue
             self._wake.clear()
-            timeout = self._backoff or self._poll
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races with the wake-up, and shutdown would then hang
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._backoff or self._poll):
+                    await self._wake.wait()
             if self._backoff:
                 # a wake-up must not cut a back-off short while the bus is down
                 await asyncio.sleep(self._backoff)
