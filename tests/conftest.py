@@ -1,5 +1,14 @@
 from tests.fixtures.app import admin, running
-from tests.fixtures.backends import backend
+from tests.fixtures.backends import backend, distributed_backend, embedded_backend
 from tests.fixtures.services import pg_database
+from tests.fixtures.tcp_proxy import tcp_proxy
 
-__all__ = ["admin", "backend", "pg_database", "running"]
+__all__ = [
+    "admin",
+    "backend",
+    "distributed_backend",
+    "embedded_backend",
+    "pg_database",
+    "running",
+    "tcp_proxy",
+]

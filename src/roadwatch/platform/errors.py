@@ -172,8 +172,6 @@ _UNAVAILABLE = (
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
-    ConnectionError,
-    TimeoutError,
     OSError,
 )
 
@@ -184,18 +182,22 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, _UNAVAILABLE)
 
 
+async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    log.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        503,
+        "Service unavailable",
+        "a dependency of this service is unreachable; retry shortly",
+        "unavailable",
+        request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if is_unavailable(exc):
-        log.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return problem(
-            503,
-            "Service unavailable",
-            "a dependency of this service is unreachable; retry shortly",
-            "unavailable",
-            request.url.path,
-            headers={"Retry-After": "5"},
-        )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         500, "Internal error", "an unexpected error occurred", "internal", request.url.path
     )
@@ -205,4 +207,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # registered per class: Starlette re-raises whatever reaches the catch-all Exception
+    # handler, so dependency failures get their own handlers to end as a clean 503
+    for exc_class in (*_UNAVAILABLE, sa_exc.DBAPIError):
+        app.add_exception_handler(exc_class, _dependency_error)
     app.add_exception_handler(Exception, _unexpected)

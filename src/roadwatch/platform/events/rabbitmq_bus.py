@@ -34,6 +34,7 @@ class RabbitMQBus:
         self._publish_channel: Any = None
         self._exchange: Any = None
         self._publish_lock = asyncio.Lock()
+        self._consumers: list[asyncio.Task[None]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
@@ -63,26 +64,33 @@ class RabbitMQBus:
         for pattern in sub.patterns:
             await queue.bind(exchange, routing_key=pattern)
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            try:
-                event = Event.from_json(message.body)
-            except Exception:
-                # Not ours to understand: keep it out of the way rather than loop on it.
-                log.exception("undecodable message dropped to reject", extra={"group": sub.group})
-                await message.reject(requeue=False)
-                return
-            try:
-                await sub.deliver(event)
-            except Exception:
-                log.exception("consumer failed", extra={"group": sub.group, "event": event.id})
-                # back off before the broker hands it out again, so a down database is not
-                # hammered; the message stays in the queue meanwhile
-                await asyncio.sleep(1.0)
-                await message.nack(requeue=True)
-                return
-            await message.ack()
+        # One message at a time, in queue order: events about one entity stay in the order
+        # they were committed (prefetch still batches the network traffic).
+        self._consumers.append(asyncio.create_task(self._drain(queue, sub)))
 
-        await queue.consume(on_message)
+    async def _drain(self, queue: Any, sub: Subscription) -> None:
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await self._handle(message, sub)
+
+    async def _handle(self, message: AbstractIncomingMessage, sub: Subscription) -> None:
+        try:
+            event = Event.from_json(message.body)
+        except Exception:
+            # not ours to understand: reject rather than loop on it
+            log.exception("undecodable message rejected", extra={"group": sub.group})
+            await message.reject(requeue=False)
+            return
+        try:
+            await sub.deliver(event)
+        except Exception:
+            log.exception("consumer failed", extra={"group": sub.group, "event": event.id})
+            # back off before the broker hands it out again, so a database that is down is
+            # not hammered; the message stays in the queue meanwhile
+            await asyncio.sleep(1.0)
+            await message.nack(requeue=True)
+            return
+        await message.ack()
 
     async def publish(self, events: Sequence[Event]) -> None:
         if self._exchange is None or self._connection is None or self._connection.is_closed:
@@ -113,8 +121,17 @@ class RabbitMQBus:
             raise ConnectionError("RabbitMQ connection is closed")
         if self._publish_channel is None or self._publish_channel.is_closed:
             raise ConnectionError("RabbitMQ channel is closed")
+        # a round trip: a connection that died silently is noticed now, not at the next
+        # heartbeat
+        await self._publish_channel.declare_exchange(
+            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True, passive=True
+        )
 
     async def close(self) -> None:
+        for task in self._consumers:
+            task.cancel()
+        await asyncio.gather(*self._consumers, return_exceptions=True)
+        self._consumers.clear()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
