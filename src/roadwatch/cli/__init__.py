@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from roadwatch.cli import db, serve, version
+from roadwatch.cli import db, gateway, serve, version
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="roadwatch traffic platform")
 serve.register(app)
+gateway.register(app)
 db.register(app)
 version.register(app)
 

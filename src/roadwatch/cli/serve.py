@@ -31,12 +31,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the platform: all services in one process unless --services names some."""
         settings = settings_or_exit(host=host, port=port)
-        configure_logging(settings.log_level, settings.log_json)
+        # quiet while checking, so a failure is the only line printed
+        configure_logging("CRITICAL", settings.log_json)
         chosen = [s.strip() for s in services.split(",") if s.strip()] or None
         try:
             asyncio.run(_preflight(settings, chosen))
         except (ConfigError, UnknownService) as exc:
             fail(str(exc))
+        configure_logging(settings.log_level, settings.log_json)
         from roadwatch.app import create_app
 
         uvicorn.run(
