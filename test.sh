@@ -3,7 +3,7 @@
 # Extra arguments go to pytest (e.g. ./test.sh tests/devices -x).
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/bootstrap.sh
+scripts/bootstrap.sh dev
 scripts/services.sh
 
 echo "== ruff"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs roadwatch with its development tools; re-installs only when
-# pyproject.toml changed since the last install.
+# Creates .venv and installs roadwatch; `bootstrap.sh dev` adds the development tools.
+# Re-installs only when pyproject.toml changed since the last install of that kind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,10 +22,13 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
-stamp=".venv/.roadwatch-installed"
+target="."
+if [[ "${1:-}" == "dev" ]]; then
+    target=".[dev]"
+fi
+stamp=".venv/.roadwatch-installed-${1:-run}"
 wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install -qq --disable-pip-version-check -e "$target"
     echo "$wanted" >"$stamp"
 fi
