@@ -1,6 +1,6 @@
 from tests.fixtures.app import admin, running
 from tests.fixtures.backends import backend, distributed_backend, embedded_backend
-from tests.fixtures.services import pg_database
+from tests.fixtures.services import empty_pg_database
 from tests.fixtures.tcp_proxy import tcp_proxy
 
 __all__ = [
@@ -8,7 +8,7 @@ __all__ = [
     "backend",
     "distributed_backend",
     "embedded_backend",
-    "pg_database",
+    "empty_pg_database",
     "running",
     "tcp_proxy",
 ]

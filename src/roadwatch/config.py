@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     database_replica_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 10
-    # embedded shape: `serve` migrates on start; distributed: `roadwatch migrate` does it
-    auto_migrate: bool = True
+    # unset: `serve` migrates on start in the embedded shape only; distributed deployments
+    # run `roadwatch migrate` once, before starting replicas that would otherwise race
+    auto_migrate: bool | None = None
 
     bus_url: str = "memory://"
     # names the durable queues of this process's consumers, so replicas share one queue
@@ -128,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def migrates_on_start(self) -> bool:
+        return self.embedded if self.auto_migrate is None else self.auto_migrate
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,17 +12,12 @@ from tests.fixtures.backends import Backend
 from tests.fixtures.server import ServerProcess, roadwatch_process
 
 
-def service_env(backend: Backend) -> dict[str, str]:
-    # the distributed shape migrates with `roadwatch migrate`, not on start
-    return {**backend.env(), "ROADWATCH_AUTO_MIGRATE": "false"}
-
-
 @contextmanager
 def devices_service(
     backend: Backend, log_dir: Path, port: int | None = None
 ) -> Iterator[ServerProcess]:
     with roadwatch_process(
-        ["serve", "--services", "devices"], service_env(backend), log_dir / "devices.log", port
+        ["serve", "--services", "devices"], backend.env(), log_dir / "devices.log", port
     ) as server:
         yield server
 

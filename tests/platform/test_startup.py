@@ -90,15 +90,24 @@ def test_settings_come_from_a_toml_file(tmp_path: Path) -> None:
     assert "ROADWATCH_CONFIG" in missing.stderr
 
 
-def test_migrate_then_serve_subset_on_postgres(pg_database: str, tmp_path: Path) -> None:
+def test_postgres_is_migrated_by_the_migrate_command_not_by_serve(
+    empty_pg_database: str, tmp_path: Path
+) -> None:
     from tests.fixtures.services import pg_url
 
     env = {
-        "ROADWATCH_DATABASE_URL": pg_url(pg_database),
+        "ROADWATCH_DATABASE_URL": pg_url(empty_pg_database),
         "ROADWATCH_AUTH__JWT_SECRET": "s" * 40,
-        "ROADWATCH_AUTO_MIGRATE": "false",
         "ROADWATCH_VAR_DIR": str(tmp_path),
     }
+    unmigrated = roadwatch("serve", "--services", "devices", env=env)
+    assert unmigrated.returncode != 0
+    assert unmigrated.stderr.startswith(
+        "roadwatch: ROADWATCH_DATABASE_URL: schema is at revision none"
+    )
+    assert "run `roadwatch migrate` first" in unmigrated.stderr
+    assert len(unmigrated.stderr.strip().splitlines()) == 1
+
     result = roadwatch("migrate", env=env)
     assert result.returncode == 0, result.stderr
     with roadwatch_process(

@@ -19,7 +19,7 @@ from roadwatch.platform.events.bus import Subscription, create_bus
 from roadwatch.platform.events.inbox import idempotent
 from roadwatch.platform.events.relay import OutboxRelay
 from roadwatch.platform.health import HealthChecks
-from roadwatch.platform.migrations import upgrade
+from roadwatch.platform.migrations import current_revision, head_revision, upgrade
 from roadwatch.platform.module import Module
 from roadwatch.platform.runtime import Platform
 from roadwatch.platform.storage import create_object_store
@@ -66,6 +66,16 @@ def _jwt_secret(s: Settings) -> str:
     return path.read_text().strip()
 
 
+async def _require_schema(db: Database) -> None:
+    # serving on an older schema would fail request by request; say so once, at start-up
+    found, wanted = await current_revision(db.engine), head_revision()
+    if found != wanted:
+        raise ConfigError(
+            f"ROADWATCH_DATABASE_URL: schema is at revision {found or 'none'}, this release "
+            f"needs {wanted}; run `roadwatch migrate` first"
+        )
+
+
 async def build_platform(s: Settings, modules: list[Module]) -> Platform:
     """Create adapters, migrate when embedded, verify every dependency, wire consumers."""
     db_url = s.resolved_database_url
@@ -86,8 +96,10 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
             db.check_replica,
         )
     tokens = TokenCodec(s.auth.jwt_key_id, _jwt_secret(s), s.auth.jwt_previous_keys)
-    if s.auto_migrate:
+    if s.migrates_on_start:
         await asyncio.to_thread(upgrade, db_url)
+    else:
+        await _require_schema(db)
 
     cache = create_cache(s.cache_url, namespace=f"{s.bus_queue_prefix}:")
     health.add("cache", cache.check)
