@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from roadwatch import __version__
 from roadwatch.config import Settings
@@ -18,6 +18,7 @@ from roadwatch.platform.errors import install_error_handlers
 from roadwatch.platform.health import router as health_router
 from roadwatch.platform.metrics import MetricsMiddleware, metrics_endpoint
 from roadwatch.platform.module import Module
+from roadwatch.platform.ratelimit import RateLimit
 from roadwatch.platform.runtime import Platform
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,9 @@ def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(health_router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    # writes of every service count against the client's allowance; reads do not
+    limit_writes = Depends(RateLimit("writes", writes_only=True))
     for module in modules:
         if module.router is not None:
-            app.include_router(module.router)
+            app.include_router(module.router, dependencies=[limit_writes])
     return app

@@ -37,6 +37,27 @@ class AuthSettings(BaseModel):
     jwt_previous_keys: dict[str, str] = Field(default_factory=dict)
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 14 * 24 * 3600
+    # login lock-out: this many failures for one account within the window lock it
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_window_s: int = Field(default=900, ge=1)
+    lockout_s: int = Field(default=900, ge=1)
+
+
+class RateLimitRule(BaseModel):
+    requests: int = Field(ge=1)
+    window_s: int = Field(ge=1)
+
+
+class RateLimitSettings(BaseModel):
+    """Requests per client per route class; shared through the cache (Redis when distributed)."""
+
+    enabled: bool = True
+    login: RateLimitRule = RateLimitRule(requests=10, window_s=60)
+    public: RateLimitRule = RateLimitRule(requests=60, window_s=60)
+    writes: RateLimitRule = RateLimitRule(requests=120, window_s=60)
+
+    def rules(self) -> dict[str, RateLimitRule]:
+        return {"login": self.login, "public": self.public, "writes": self.writes}
 
 
 class GatewaySettings(BaseModel):
@@ -81,6 +102,7 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 500
 
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod

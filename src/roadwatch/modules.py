@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from roadwatch.devices import module as devices
+from roadwatch.identity import module as identity
 from roadwatch.platform.module import Module
 
-ALL: tuple[Module, ...] = (devices,)
+ALL: tuple[Module, ...] = (identity, devices)
 BY_NAME: dict[str, Module] = {m.name: m for m in ALL}
 
 

@@ -9,6 +9,7 @@ from roadwatch.platform.auth.dependencies import (
     authorize,
     public,
 )
+from roadwatch.platform.auth.ownership import may_act_on, owner_scope, owns, require_owner_or
 from roadwatch.platform.auth.principal import Principal
 from roadwatch.platform.auth.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
 from roadwatch.platform.auth.tokens import TokenCodec
@@ -25,5 +26,9 @@ __all__ = [
     "TokenCodec",
     "authenticated",
     "authorize",
+    "may_act_on",
+    "owner_scope",
+    "owns",
     "public",
+    "require_owner_or",
 ]

@@ -19,8 +19,12 @@ class Role(StrEnum):
 # fails at start-up, so the matrix and the routes cannot drift apart.
 PERMISSIONS: frozenset[str] = frozenset(
     {
+        # every user's profile, sessions and role (one's own needs no permission: ownership)
         "users:read",
         "users:write",
+        # integration API keys
+        "api_keys:read",
+        "api_keys:write",
         "devices:read",
         "devices:write",
         "platform:admin",
@@ -29,10 +33,11 @@ PERMISSIONS: frozenset[str] = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: PERMISSIONS,
-    Role.DISPATCHER: frozenset({"devices:read"}),
+    # dispatchers assign patrol officers, so they look people up (name, unit, badge)
+    Role.DISPATCHER: frozenset({"users:read", "devices:read"}),
     Role.PATROL_OFFICER: frozenset({"devices:read"}),
     Role.ANALYST: frozenset({"devices:read"}),
     Role.EDITOR: frozenset(),
-    Role.AUDITOR: frozenset({"users:read", "devices:read"}),
+    Role.AUDITOR: frozenset({"users:read", "api_keys:read", "devices:read"}),
     Role.CITIZEN: frozenset(),
 }
