@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from roadwatch.config import ConfigError, Settings
+from roadwatch.platform.auth.api_keys import principal_from_cached_key
 from roadwatch.platform.auth.tokens import TokenCodec
 from roadwatch.platform.cache import create_cache
 from roadwatch.platform.db import Database
@@ -137,6 +138,8 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
         health=health,
         tokens=tokens,
         services=tuple(m.name for m in modules),
+        # the identity service replaces it with its own when it runs in this process
+        api_key_resolver=principal_from_cached_key,
     )
 
 
