@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from roadwatch import __version__
 from roadwatch.config import Settings
 from roadwatch.modules import select
+from roadwatch.platform.auth import public
 from roadwatch.platform.bootstrap import build_platform, close_platform
 from roadwatch.platform.correlation import CorrelationIdMiddleware
 from roadwatch.platform.errors import install_error_handlers
@@ -76,7 +77,7 @@ def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
-    app.include_router(health_router)
+    app.include_router(health_router, dependencies=[public()])
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     # writes of every service count against the client's allowance; reads do not
     limit_writes = Depends(RateLimit("writes", writes_only=True))

@@ -60,6 +60,15 @@ class RateLimitSettings(BaseModel):
         return {"login": self.login, "public": self.public, "writes": self.writes}
 
 
+class TelemetrySettings(BaseModel):
+    # the largest body the device HTTP API takes (413 above it)
+    max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # points stamped further ahead than this are refused: a device clock gone wrong
+    max_future_s: int = Field(default=24 * 3600, ge=0)
+    # PostgreSQL: whole daily partitions older than this are dropped; 0 keeps everything
+    retention_days: int = Field(default=0, ge=0)
+
+
 class GatewaySettings(BaseModel):
     # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
     upstreams: dict[str, str] = Field(default_factory=dict)
@@ -103,6 +112,7 @@ class Settings(BaseSettings):
 
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod

@@ -234,3 +234,24 @@ async def test_swagger_authorize_uses_the_token_endpoint(running: RunningApp) ->
     spec = (await running.client.get("/openapi.json")).json()
     flows = spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
     assert flows["password"]["tokenUrl"] == "/api/v1/auth/token"
+
+
+async def test_a_key_cannot_grant_more_than_its_maker_holds(
+    running: RunningApp, admin: dict[str, str]
+) -> None:
+    client = running.client
+    maker = await client.post(
+        "/api/v1/api-keys",
+        json={"name": "provisioning robot", "scopes": ["api_keys:write", "devices:read"]},
+        headers=admin,
+    )
+    robot = {"X-API-Key": maker.json()["key"]}
+    stronger = await client.post(
+        "/api/v1/api-keys", json={"name": "x", "scopes": ["platform:admin"]}, headers=robot
+    )
+    assert stronger.status_code == 403
+    assert stronger.json()["field"] == "scopes"
+    same = await client.post(
+        "/api/v1/api-keys", json={"name": "y", "scopes": ["devices:read"]}, headers=robot
+    )
+    assert same.status_code == 201

@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from roadwatch.devices.schemas import DeviceCreate, DeviceRead, DeviceType, DeviceUpdate
+from roadwatch.devices.schemas import (
+    Credentials,
+    CredentialsChange,
+    DeviceCreate,
+    DeviceCreated,
+    DeviceRead,
+    DeviceType,
+    DeviceUpdate,
+)
 from roadwatch.devices.service import DeviceService, to_read
 from roadwatch.platform.auth import Principal, authorize
 from roadwatch.platform.pagination import Page, PageParamsDep
@@ -37,10 +45,11 @@ async def list_devices(
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="devices_create")
 async def create_device(
     data: DeviceCreate, session: SessionDep, principal: CanWrite, response: Response
-) -> DeviceRead:
-    device = await DeviceService(session, principal.actor).create(data)
+) -> DeviceCreated:
+    """Register a device; the answer holds its access token, which is not shown again."""
+    device, token = await DeviceService(session, principal.actor).create(data)
     response.headers["Location"] = f"{router.prefix}/{device.id}"
-    return to_read(device)
+    return DeviceCreated(**to_read(device).model_dump(), access_token=token)
 
 
 @router.get("/{device_id}", operation_id="devices_get")
@@ -60,3 +69,24 @@ async def update_device(
 )
 async def delete_device(device_id: str, session: SessionDep, principal: CanWrite) -> None:
     await DeviceService(session, principal.actor).delete(device_id)
+
+
+@router.post("/{device_id}/credentials", operation_id="devices_rotate_credentials")
+async def rotate_credentials(
+    device_id: str, data: CredentialsChange, session: SessionDep, principal: CanWrite
+) -> Credentials:
+    """Give the device a new access token (generated unless given); the old one stops working."""
+    token = await DeviceService(session, principal.actor).rotate_credentials(
+        device_id, data.access_token
+    )
+    return Credentials(device_id=device_id, access_token=token)
+
+
+@router.delete(
+    "/{device_id}/credentials",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="devices_revoke_credentials",
+)
+async def revoke_credentials(device_id: str, session: SessionDep, principal: CanWrite) -> None:
+    """The device can no longer send anything until it is given new credentials."""
+    await DeviceService(session, principal.actor).revoke_credentials(device_id)

@@ -13,8 +13,16 @@ from roadwatch.platform.events import Event, new_event
 DEVICE_CREATED = "devices.device.created"
 DEVICE_UPDATED = "devices.device.updated"
 DEVICE_DELETED = "devices.device.deleted"
+# the device's access token changed or was revoked; carries its hash, never the token
+CREDENTIALS_CHANGED = "devices.credentials.changed"
 ENTITY = "device"
 
 
 def device_event(type: str, device_id: str, state: dict[str, Any], actor: str) -> Event:
     return new_event(type, ENTITY, device_id, {"state": state}, actor=actor)
+
+
+def credentials_event(device_id: str, token_hash: str | None, actor: str) -> Event:
+    return new_event(
+        CREDENTIALS_CHANGED, ENTITY, device_id, {"token_hash": token_hash}, actor=actor
+    )

@@ -23,6 +23,9 @@ class Device(Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # SHA-256 of the device's access token; None while it has no credentials
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    credentials_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

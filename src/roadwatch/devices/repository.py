@@ -27,6 +27,9 @@ class DeviceRepository:
     async def by_name(self, name: str) -> Device | None:
         return await self.session.scalar(select(Device).where(Device.name == name))
 
+    async def by_token_hash(self, digest: str) -> Device | None:
+        return await self.session.scalar(select(Device).where(Device.token_hash == digest))
+
     def query(
         self, type: str | None = None, search: str | None = None, active: bool | None = True
     ) -> Select[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,9 +24,15 @@ class Location(BaseModel):
     lat: float = Field(ge=-90, le=90)
 
 
+# what a device can carry as its MQTT user name and in a URL path, as ThingsBoard allows
+AccessToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9._~-]{1,64}$")]
+
+
 class DeviceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # given for a device already flashed with one; generated when absent
+    access_token: AccessToken | None = None
     name: str = Field(min_length=1, max_length=200)
     type: DeviceType = DeviceType.GENERIC
     label: str = Field(default="", max_length=200)
@@ -60,5 +66,22 @@ class DeviceRead(BaseModel):
     location: Location | None
     extra: dict[str, Any]
     active: bool
+    has_credentials: bool
     created_at: datetime
     updated_at: datetime
+
+
+class DeviceCreated(DeviceRead):
+    # shown here and on rotation only: the registry keeps just its hash
+    access_token: str
+
+
+class CredentialsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: AccessToken | None = None
+
+
+class Credentials(BaseModel):
+    device_id: str
+    access_token: str

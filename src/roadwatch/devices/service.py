@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,7 @@ from roadwatch.devices import events
 from roadwatch.devices.models import Device
 from roadwatch.devices.repository import DeviceRepository
 from roadwatch.devices.schemas import DeviceCreate, DeviceRead, DeviceUpdate
+from roadwatch.platform.db import utcnow
 from roadwatch.platform.errors import Conflict, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
@@ -30,10 +33,15 @@ def to_read(device: Device) -> DeviceRead:
             "location": location,
             "extra": device.extra,
             "active": device.active,
+            "has_credentials": device.token_hash is not None,
             "created_at": device.created_at,
             "updated_at": device.updated_at,
         }
     )
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _state(device: Device) -> dict[str, Any]:
@@ -69,7 +77,21 @@ class DeviceService:
         if existing is not None and existing.id != own_id:
             raise Conflict(f"name: a device named {name!r} already exists", field="name")
 
-    async def create(self, data: DeviceCreate) -> Device:
+    async def _set_token(self, device: Device, given: str | None) -> str:
+        # 20 characters like ThingsBoard's, from 120 random bits
+        token = given or secrets.token_urlsafe(15)
+        digest = token_digest(token)
+        holder = await self.repo.by_token_hash(digest)
+        if holder is not None and holder.id != device.id:
+            raise Conflict("access_token: another device has this token", field="access_token")
+        device.token_hash = digest
+        device.credentials_changed_at = utcnow()
+        await self.session.flush()
+        publish(self.session, events.credentials_event(device.id, digest, self.actor))
+        return token
+
+    async def create(self, data: DeviceCreate) -> tuple[Device, str]:
+        """The new device and its access token (only its hash is kept)."""
         await self._ensure_name_free(data.name)
         device = Device(
             name=data.name,
@@ -81,11 +103,26 @@ class DeviceService:
         )
         self.repo.add(device)
         await self.session.flush()
+        token = await self._set_token(device, data.access_token)
+        await self.session.refresh(device)
         publish(
             self.session,
             events.device_event(events.DEVICE_CREATED, device.id, _state(device), self.actor),
         )
-        return device
+        return device, token
+
+    async def rotate_credentials(self, device_id: str, given: str | None) -> str:
+        """A new access token; the old one stops working at once."""
+        return await self._set_token(await self.get(device_id), given)
+
+    async def revoke_credentials(self, device_id: str) -> None:
+        device = await self.get(device_id)
+        if device.token_hash is None:
+            return
+        device.token_hash = None
+        device.credentials_changed_at = utcnow()
+        await self.session.flush()
+        publish(self.session, events.credentials_event(device.id, None, self.actor))
 
     async def update(self, device_id: str, data: DeviceUpdate) -> Device:
         device = await self.get(device_id)
@@ -116,6 +153,7 @@ class DeviceService:
         device.active = False
         # frees the name for a new device while keeping the old row
         device.name = f"{device.name}#deleted-{device.id}"
+        device.token_hash = None
         await self.session.flush()
         publish(
             self.session,

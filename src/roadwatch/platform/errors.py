@@ -176,9 +176,18 @@ _UNAVAILABLE = (
 )
 
 
+# SQLite reports a wrong schema as an OperationalError too; that is a bug to see as a 500,
+# not an outage to wait out
+_SCHEMA_FAULTS = ("no such table", "no such column", "has no column", "syntax error")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, sa_exc.OperationalError) and any(
+        fault in str(exc.orig) for fault in _SCHEMA_FAULTS
+    ):
+        return False
     return isinstance(exc, _UNAVAILABLE)
 
 

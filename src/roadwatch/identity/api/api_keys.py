@@ -27,7 +27,7 @@ async def create_api_key(
     response: Response,
 ) -> ApiKeyCreated:
     """The response holds the key itself; it is not stored and cannot be shown again."""
-    key, secret = await ApiKeyService(platform, session, principal.actor).create(data)
+    key, secret = await ApiKeyService(platform, session, principal.actor).create(data, principal)
     response.headers["Location"] = f"{router.prefix}/{key.id}"
     return ApiKeyCreated(**to_read(key).model_dump(), key=secret)
 

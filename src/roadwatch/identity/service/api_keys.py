@@ -22,7 +22,7 @@ from roadwatch.platform.auth.api_keys import (
     store_entry,
 )
 from roadwatch.platform.db import utcnow
-from roadwatch.platform.errors import InvalidInput, NotFound
+from roadwatch.platform.errors import Forbidden, InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.platform.runtime import Platform
@@ -68,8 +68,15 @@ class ApiKeyService:
             default_sort="-created_at",
         )
 
-    async def create(self, data: ApiKeyCreate) -> tuple[ApiKey, str]:
+    async def create(self, data: ApiKeyCreate, creator: Principal) -> tuple[ApiKey, str]:
         """The key and its secret; the secret is not stored and cannot be shown again."""
+        beyond = sorted(set(data.scopes) - creator.permissions)
+        if beyond:
+            # a key never holds more than whoever made it, or keys could mint stronger keys
+            raise Forbidden(
+                f"scopes: you cannot grant what you do not hold: {', '.join(beyond)}",
+                field="scopes",
+            )
         if data.expires_at is not None and data.expires_at <= utcnow():
             raise InvalidInput("expires_at: must be in the future", field="expires_at")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)

@@ -27,6 +27,9 @@ PERMISSIONS: frozenset[str] = frozenset(
         "api_keys:write",
         "devices:read",
         "devices:write",
+        # time-series reads; writing is for integrations back-filling data in bulk
+        "telemetry:read",
+        "telemetry:write",
         "platform:admin",
     }
 )
@@ -34,10 +37,10 @@ PERMISSIONS: frozenset[str] = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: PERMISSIONS,
     # dispatchers assign patrol officers, so they look people up (name, unit, badge)
-    Role.DISPATCHER: frozenset({"users:read", "devices:read"}),
-    Role.PATROL_OFFICER: frozenset({"devices:read"}),
-    Role.ANALYST: frozenset({"devices:read"}),
+    Role.DISPATCHER: frozenset({"users:read", "devices:read", "telemetry:read"}),
+    Role.PATROL_OFFICER: frozenset({"devices:read", "telemetry:read"}),
+    Role.ANALYST: frozenset({"devices:read", "telemetry:read"}),
     Role.EDITOR: frozenset(),
-    Role.AUDITOR: frozenset({"users:read", "api_keys:read", "devices:read"}),
+    Role.AUDITOR: frozenset({"users:read", "api_keys:read", "devices:read", "telemetry:read"}),
     Role.CITIZEN: frozenset(),
 }

@@ -1,0 +1,58 @@
+"""The device-facing HTTP API, ThingsBoard-compatible: the access token is in the path.
+
+Status codes are ThingsBoard's, because devices and SDKs act on them: 200 stored,
+400 bad payload, 401 unknown token, 413 too large. A 200 is sent only after commit.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+
+from roadwatch.platform.auth import public
+from roadwatch.platform.errors import PayloadTooLarge, Unauthenticated
+from roadwatch.platform.runtime import PlatformDep
+from roadwatch.telemetry.ingest import DeviceRef, device_for_token, parse_points, store_points
+
+router = APIRouter(prefix="/api/v1", tags=["device API"], dependencies=[public()])
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def authenticated_device(platform: PlatformDep, token: str) -> DeviceRef:
+    device = await device_for_token(platform, token)
+    if device is None:
+        raise Unauthenticated("unknown or revoked device access token")
+    return device
+
+
+@router.post(
+    "/{token}/telemetry",
+    operation_id="device_post_telemetry",
+    responses={
+        400: {"description": "the payload is not telemetry; the problem names what is wrong"},
+        401: {"description": "no device has this access token"},
+        413: {"description": "the body is over ROADWATCH_TELEMETRY__MAX_PAYLOAD_BYTES"},
+    },
+)
+async def post_telemetry(token: str, request: Request, platform: PlatformDep) -> None:
+    """Store telemetry: `{k: v}`, `{"ts": ms, "values": {...}}`, or a list of either."""
+    device = await authenticated_device(platform, token)
+    settings = platform.settings.telemetry
+    body = await read_body(request, settings.max_payload_bytes)
+    points = parse_points(body, int(time.time() * 1000), settings.max_future_s * 1000)
+    await store_points(platform, device.id, points, source="http")

@@ -1,0 +1,156 @@
+"""Writing a batch of points durably: one transaction, one statement per table, one event.
+
+PostgreSQL gets each column as one array and unnests it server-side (a single round trip
+for the whole batch); SQLite takes an executemany. Re-sent points (same device, key and ts)
+overwrite themselves, so a device that retries after a lost acknowledgement is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roadwatch.platform.events import publish
+from roadwatch.platform.runtime import Platform
+from roadwatch.telemetry import events
+from roadwatch.telemetry.models import LatestValue, TsPoint
+from roadwatch.telemetry.points import Point, Value
+
+COLUMNS = ("bool_v", "long_v", "dbl_v", "str_v", "json_v")
+
+_PG_POINTS = text(
+    """
+    INSERT INTO telemetry_ts (device_id, key, ts, bool_v, long_v, dbl_v, str_v, json_v)
+    SELECT * FROM unnest(
+        CAST(:device_id AS varchar[]), CAST(:key AS varchar[]), CAST(:ts AS bigint[]),
+        CAST(:bool_v AS boolean[]), CAST(:long_v AS bigint[]), CAST(:dbl_v AS float8[]),
+        CAST(:str_v AS text[]), CAST(:json_v AS text[]))
+    ON CONFLICT (device_id, key, ts) DO UPDATE SET
+        bool_v = EXCLUDED.bool_v, long_v = EXCLUDED.long_v, dbl_v = EXCLUDED.dbl_v,
+        str_v = EXCLUDED.str_v, json_v = EXCLUDED.json_v
+    """
+)
+_PG_LATEST = text(
+    """
+    INSERT INTO telemetry_latest AS latest
+        (device_id, key, ts, bool_v, long_v, dbl_v, str_v, json_v)
+    SELECT * FROM unnest(
+        CAST(:device_id AS varchar[]), CAST(:key AS varchar[]), CAST(:ts AS bigint[]),
+        CAST(:bool_v AS boolean[]), CAST(:long_v AS bigint[]), CAST(:dbl_v AS float8[]),
+        CAST(:str_v AS text[]), CAST(:json_v AS text[]))
+    ON CONFLICT (device_id, key) DO UPDATE SET
+        ts = EXCLUDED.ts, bool_v = EXCLUDED.bool_v, long_v = EXCLUDED.long_v,
+        dbl_v = EXCLUDED.dbl_v, str_v = EXCLUDED.str_v, json_v = EXCLUDED.json_v
+    WHERE latest.ts <= EXCLUDED.ts
+    """
+)
+
+
+def columns_of(value: Value) -> tuple[Any, Any, Any, Any, Any]:
+    """(bool_v, long_v, dbl_v, str_v, json_v) with the one that fits the value set."""
+    if isinstance(value, bool):
+        return value, None, None, None, None
+    if isinstance(value, int):
+        return None, value, None, None, None
+    if isinstance(value, float):
+        return None, None, value, None, None
+    if isinstance(value, str):
+        return None, None, None, value, None
+    return None, None, None, None, orjson.dumps(value).decode()
+
+
+def value_of(row: Any) -> Value:
+    """The value of a row holding the five value columns."""
+    if row.bool_v is not None:
+        return bool(row.bool_v)
+    if row.long_v is not None:
+        return int(row.long_v)
+    if row.dbl_v is not None:
+        return float(row.dbl_v)
+    if row.str_v is not None:
+        return str(row.str_v)
+    decoded: Value = orjson.loads(row.json_v)
+    return decoded
+
+
+def _unique(points: list[Point]) -> list[Point]:
+    # a batch may repeat a (key, ts): the last one wins, as if sent one after the other
+    return list({(p.key, p.ts): p for p in points}.values())
+
+
+def _latest(points: list[Point]) -> list[Point]:
+    newest: dict[str, Point] = {}
+    for point in points:
+        seen = newest.get(point.key)
+        if seen is None or point.ts >= seen.ts:
+            newest[point.key] = point
+    return list(newest.values())
+
+
+def _as_arrays(device_id: str, points: list[Point]) -> dict[str, list[Any]]:
+    arrays: dict[str, list[Any]] = {"device_id": [], "key": [], "ts": []}
+    arrays.update({column: [] for column in COLUMNS})
+    for point in points:
+        arrays["device_id"].append(device_id)
+        arrays["key"].append(point.key)
+        arrays["ts"].append(point.ts)
+        for column, value in zip(COLUMNS, columns_of(point.value), strict=True):
+            arrays[column].append(value)
+    return arrays
+
+
+def _as_rows(device_id: str, points: list[Point]) -> list[dict[str, Any]]:
+    return [
+        {
+            "device_id": device_id,
+            "key": p.key,
+            "ts": p.ts,
+            **dict(zip(COLUMNS, columns_of(p.value), strict=True)),
+        }
+        for p in points
+    ]
+
+
+async def _write_sqlite(session: AsyncSession, device_id: str, points: list[Point]) -> None:
+    rows = _as_rows(device_id, points)
+    statement = sqlite_insert(TsPoint)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["device_id", "key", "ts"],
+            set_={c: statement.excluded[c] for c in COLUMNS},
+        ),
+        rows,
+    )
+    latest = sqlite_insert(LatestValue)
+    await session.execute(
+        latest.on_conflict_do_update(
+            index_elements=["device_id", "key"],
+            set_={c: latest.excluded[c] for c in ("ts", *COLUMNS)},
+            where=LatestValue.ts <= latest.excluded.ts,
+        ),
+        _as_rows(device_id, _latest(points)),
+    )
+
+
+async def _write_postgres(session: AsyncSession, device_id: str, points: list[Point]) -> None:
+    await session.execute(_PG_POINTS, _as_arrays(device_id, points))
+    await session.execute(_PG_LATEST, _as_arrays(device_id, _latest(points)))
+
+
+async def store_points(
+    platform: Platform, device_id: str, points: list[Point], source: str
+) -> None:
+    """Store one device's points; returns only once they are committed (durable)."""
+    if not points:
+        return
+    points = _unique(points)
+    async with platform.db.session() as session:
+        if platform.db.dialect == "postgresql":
+            await _write_postgres(session, device_id, points)
+        else:
+            await _write_sqlite(session, device_id, points)
+        publish(session, events.batch_ingested(device_id, points, source))
