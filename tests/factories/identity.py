@@ -59,3 +59,23 @@ async def tokens_for(client: httpx.AsyncClient, account: Account) -> dict[str, A
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD
+) -> httpx.Response:
+    """A citizen's self sign-up, answered as it comes (the caller checks the status)."""
+    return await client.post(
+        "/api/v1/users/register",
+        json={"email": email or new_email("citizen"), "password": password},
+    )
+
+
+def problem_apart_from_request(response: httpx.Response) -> dict[str, Any]:
+    """A problem+json body without what names the request itself, so two answers compare."""
+    body: dict[str, Any] = response.json()
+    return {k: v for k, v in body.items() if k not in ("correlation_id", "instance")}

@@ -14,20 +14,9 @@ import pytest
 from tests.fixtures.backends import DISTRIBUTED, Backend
 from tests.fixtures.server import free_port
 from tests.fixtures.tokens import admin_headers
-from tests.gateway.stack import devices_service, gateway
+from tests.gateway.stack import assert_problem, devices_service, gateway
 
 pytestmark = pytest.mark.slow
-
-PROBLEM_JSON = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    assert body["type"] == f"https://roadwatch.dev/problems/{kind}"
-    return body
 
 
 @contextlib.asynccontextmanager
@@ -59,7 +48,7 @@ async def test_upstream_that_goes_down_gives_502_and_comes_back(
     admin = admin_headers(backend)
     upstream_url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(headers=admin, timeout=15) as client:
-        with gateway(tmp_path, {"devices": upstream_url}, ready_path="/health/live") as gw:
+        with gateway(tmp_path, backend, {"devices": upstream_url}, ready_path="/health/live") as gw:
             with devices_service(backend, tmp_path, port=port):
                 assert (await client.get(f"{gw.url}/health/ready")).status_code == 200
                 assert (await client.get(f"{gw.url}/api/v1/devices")).status_code == 200
@@ -77,10 +66,13 @@ async def test_upstream_that_goes_down_gives_502_and_comes_back(
                 assert (await client.get(f"{gw.url}/api/v1/devices")).status_code == 200
 
 
-async def test_upstream_that_never_answers_gives_504(tmp_path: Path) -> None:
+async def test_upstream_that_never_answers_gives_504(
+    embedded_backend: Backend, tmp_path: Path
+) -> None:
     async with silent_upstream() as port:
         with gateway(
             tmp_path,
+            embedded_backend,
             {"devices": f"http://127.0.0.1:{port}"},
             ready_path="/health/live",
             read_timeout_s="1",
@@ -95,8 +87,10 @@ async def test_upstream_that_never_answers_gives_504(tmp_path: Path) -> None:
     assert 1 <= elapsed < 10
 
 
-async def test_unknown_prefix_is_404_and_unconfigured_service_is_503(tmp_path: Path) -> None:
-    with gateway(tmp_path, upstreams={}) as gw:
+async def test_unknown_prefix_is_404_and_unconfigured_service_is_503(
+    embedded_backend: Backend, tmp_path: Path
+) -> None:
+    with gateway(tmp_path, embedded_backend, upstreams={}) as gw:
         async with httpx.AsyncClient(base_url=gw.url, timeout=15) as client:
             unknown = await client.get("/api/v1/teleporters")
             assert "/api/v1/teleporters" in str(assert_problem(unknown, 404, "not-found")["detail"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 import uvicorn
 
@@ -18,13 +20,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Route requests by URL prefix to the upstreams in ROADWATCH_GATEWAY__UPSTREAMS."""
         settings = settings_or_exit(host=host, port=port)
-        configure_logging(settings.log_level, settings.log_json)
-        from roadwatch.gateway import create_gateway_app
+        # quiet while checking, so a failure is the only line printed
+        configure_logging("CRITICAL", settings.log_json)
+        from roadwatch.gateway import create_gateway_app, require_cache
 
         try:
             gateway_app = create_gateway_app(settings)
+            # the revocation list lives there: without it no bearer token can be checked
+            asyncio.run(require_cache(settings))
         except ConfigError as exc:
             fail(str(exc))
+        configure_logging(settings.log_level, settings.log_json)
         uvicorn.run(
             gateway_app,
             host=settings.host,

@@ -1,11 +1,14 @@
-"""create_gateway_app(settings) -> FastAPI: the gateway's routes, middleware and client."""
+"""create_gateway_app(settings) -> FastAPI: the gateway's routes, middleware, client and
+token check."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -13,11 +16,14 @@ from starlette.responses import Response
 
 from roadwatch import __version__
 from roadwatch.config import GatewaySettings, Settings
+from roadwatch.gateway.auth import check_bearer, revocation_cache, token_codec
 from roadwatch.gateway.health import router as health_router
 from roadwatch.gateway.health import upstream_checks
 from roadwatch.gateway.proxy import forward
 from roadwatch.gateway.routes import configured_upstreams, route_table, upstream_for
 from roadwatch.modules import ALL
+from roadwatch.platform.auth.tokens import TokenCodec
+from roadwatch.platform.cache import Cache
 from roadwatch.platform.correlation import CorrelationIdMiddleware
 from roadwatch.platform.errors import NotFound, Unavailable, install_error_handlers
 from roadwatch.platform.health import HealthChecks
@@ -31,6 +37,8 @@ UNCONFIGURED_RETRY_AFTER_S = 30
 MAX_CONNECTIONS = 1000
 MAX_KEEPALIVE = 200
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class GatewayState:
@@ -38,6 +46,9 @@ class GatewayState:
     client: httpx.AsyncClient
     timeout: httpx.Timeout
     health: HealthChecks
+    tokens: TokenCodec
+    # the revocation list the services write, read on every request with a bearer token
+    cache: Cache
 
 
 def _state(request: Request) -> GatewayState:
@@ -48,6 +59,7 @@ def _state(request: Request) -> GatewayState:
 def _proxy_to(service: str) -> Callable[[Request], Awaitable[Response]]:
     async def proxy(request: Request) -> Response:
         state = _state(request)
+        await check_bearer(request, state.tokens, state.cache)
         base_url = upstream_for(state.settings, service)
         if base_url is None:
             raise Unavailable(
@@ -80,8 +92,10 @@ def _client(timeout: httpx.Timeout) -> httpx.AsyncClient:
 
 
 def create_gateway_app(settings: Settings, modules: Sequence[Module] = ALL) -> FastAPI:
-    """Raises ConfigError when an upstream setting is malformed or names no service."""
+    """Raises ConfigError when an upstream setting is malformed or names no service, or
+    the JWT secret is missing."""
     gateway = settings.gateway
+    tokens = token_codec(settings)
     upstreams = configured_upstreams(gateway, (m.name for m in modules))
     timeout = httpx.Timeout(
         connect=gateway.connect_timeout_s,
@@ -92,11 +106,20 @@ def create_gateway_app(settings: Settings, modules: Sequence[Module] = ALL) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _client(timeout) as client:
-            app.state.gateway = GatewayState(
-                gateway, client, timeout, upstream_checks(client, upstreams)
+        if urlsplit(settings.cache_url).scheme == "memory":
+            log.warning(
+                "ROADWATCH_CACHE_URL is memory://: the gateway cannot see sessions the "
+                "services revoke; only the services will refuse those tokens"
             )
-            yield
+        cache = revocation_cache(settings)
+        try:
+            async with _client(timeout) as client:
+                health = upstream_checks(client, upstreams)
+                health.add("cache", cache.check)
+                app.state.gateway = GatewayState(gateway, client, timeout, health, tokens, cache)
+                yield
+        finally:
+            await cache.close()
 
     # no OpenAPI of its own: every path it serves is a service's, documented there
     app = FastAPI(

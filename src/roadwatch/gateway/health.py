@@ -1,4 +1,5 @@
-"""The gateway's own liveness and readiness: ready means every configured upstream is live."""
+"""The gateway's own liveness and readiness: ready means every configured upstream is live
+and the cache holding the revocation list answers."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ async def live() -> dict[str, str]:
 
 @router.get("/health/ready", operation_id="gateway_health_ready")
 async def ready(request: Request) -> JSONResponse:
-    """Every configured upstream answers its liveness probe; 503 names the ones that do not."""
+    """Every configured upstream answers its liveness probe and the cache answers; 503 names
+    the ones that do not."""
     checks: HealthChecks = request.app.state.gateway.health
     results = await checks.run()
     down = sorted(name for name, status in results.items() if status != "up")

@@ -12,38 +12,17 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from roadwatch.platform.auth.principal import Principal
-from roadwatch.platform.auth.roles import PERMISSIONS, Role
-from roadwatch.platform.auth.tokens import InvalidToken
+from roadwatch.platform.auth.roles import PERMISSIONS
+
+# the revocation keys stay importable from here, where identity has always found them
+from roadwatch.platform.auth.verification import REVOKED_SESSION_KEY as REVOKED_SESSION_KEY
+from roadwatch.platform.auth.verification import USER_VALID_AFTER_KEY as USER_VALID_AFTER_KEY
+from roadwatch.platform.auth.verification import principal_from_access_token
 from roadwatch.platform.errors import Forbidden, Unauthenticated
-from roadwatch.platform.runtime import Platform, get_platform
+from roadwatch.platform.runtime import get_platform
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-REVOKED_SESSION_KEY = "auth:revoked-session:{}"
-USER_VALID_AFTER_KEY = "auth:user-valid-after:{}"
-
-
-async def _principal_from_bearer(platform: Platform, token: str) -> Principal:
-    try:
-        claims = platform.tokens.verify(token)
-    except InvalidToken as exc:
-        raise Unauthenticated(f"invalid access token: {exc}") from None
-    if claims.get("typ") != "access":
-        raise Unauthenticated("invalid access token: not an access token")
-    session_id = claims.get("sid")
-    if session_id and await platform.cache.get(REVOKED_SESSION_KEY.format(session_id)):
-        raise Unauthenticated("invalid access token: session revoked")
-    valid_after = await platform.cache.get(USER_VALID_AFTER_KEY.format(claims["sub"]))
-    if valid_after is not None and int(claims["iat"]) < int(valid_after):
-        raise Unauthenticated("invalid access token: session revoked")
-    try:
-        role = Role(claims.get("role", ""))
-    except ValueError:
-        raise Unauthenticated("invalid access token: unknown role") from None
-    return Principal(
-        kind="user", id=claims["sub"], role=role, session_id=session_id, unit=claims.get("unit")
-    )
 
 
 async def _resolve(
@@ -53,7 +32,7 @@ async def _resolve(
 ) -> Principal | None:
     platform = get_platform(request)
     if token:
-        return await _principal_from_bearer(platform, token)
+        return await principal_from_access_token(platform.tokens, platform.cache, token)
     if api_key:
         principal = None
         if platform.api_key_resolver is not None:
