@@ -29,12 +29,21 @@ def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str
 
 
 @contextmanager
+def service(
+    name: str, backend: Backend, log_dir: Path, port: int | None = None
+) -> Iterator[ServerProcess]:
+    """`roadwatch serve --services <name>` on the distributed backend."""
+    with roadwatch_process(
+        ["serve", "--services", name], backend.env(), log_dir / f"{name}.log", port
+    ) as server:
+        yield server
+
+
+@contextmanager
 def devices_service(
     backend: Backend, log_dir: Path, port: int | None = None
 ) -> Iterator[ServerProcess]:
-    with roadwatch_process(
-        ["serve", "--services", "devices"], backend.env(), log_dir / "devices.log", port
-    ) as server:
+    with service("devices", backend, log_dir, port) as server:
         yield server
 
 

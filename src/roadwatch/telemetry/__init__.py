@@ -1,14 +1,22 @@
 """The telemetry service: the device API (HTTP, MQTT), time-series storage and queries."""
 
+from fastapi import APIRouter
+
 from roadwatch.platform.module import EventHandler, Module
-from roadwatch.telemetry.device_api import router
+from roadwatch.telemetry.device_api import router as device_router
 from roadwatch.telemetry.directory import on_device_event
 from roadwatch.telemetry.partitions import keep_partitions, prepare_partitions
+from roadwatch.telemetry.query_api import router as query_router
+
+router = APIRouter()
+for _part in (device_router, query_router):
+    router.include_router(_part)
 
 module = Module(
     name="telemetry",
     router=router,
-    prefixes=(),
+    # the device API carries the token in its path: the gateway matches it as a template
+    prefixes=(query_router.prefix, "/api/v1/{token}/telemetry"),
     handlers=(
         EventHandler(
             "telemetry.directory",
