@@ -65,6 +65,8 @@ class TelemetrySettings(BaseModel):
     max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
     # points stamped further ahead than this are refused: a device clock gone wrong
     max_future_s: int = Field(default=24 * 3600, ge=0)
+    # a device silent this long is offline (ThingsBoard's default is 10 minutes)
+    inactivity_timeout_s: int = Field(default=600, ge=1)
     # PostgreSQL: whole daily partitions older than this are dropped; 0 keeps everything
     retention_days: int = Field(default=0, ge=0)
 

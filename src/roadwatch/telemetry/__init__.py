@@ -7,9 +7,11 @@ from roadwatch.telemetry.device_api import router as device_router
 from roadwatch.telemetry.directory import on_device_event
 from roadwatch.telemetry.partitions import keep_partitions, prepare_partitions
 from roadwatch.telemetry.query_api import router as query_router
+from roadwatch.telemetry.status import keep_status
+from roadwatch.telemetry.status_api import router as status_router
 
 router = APIRouter()
-for _part in (device_router, query_router):
+for _part in (device_router, query_router, status_router):
     router.include_router(_part)
 
 module = Module(
@@ -25,5 +27,5 @@ module = Module(
         ),
     ),
     startup=(prepare_partitions,),
-    tasks=(keep_partitions,),
+    tasks=(keep_partitions, keep_status),
 )

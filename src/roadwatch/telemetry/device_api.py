@@ -14,6 +14,7 @@ from roadwatch.platform.auth import public
 from roadwatch.platform.errors import PayloadTooLarge, Unauthenticated
 from roadwatch.platform.runtime import PlatformDep
 from roadwatch.telemetry.ingest import DeviceRef, device_for_token, parse_points, store_points
+from roadwatch.telemetry.status import note_activity
 
 router = APIRouter(prefix="/api/v1", tags=["device API"], dependencies=[public()])
 
@@ -56,3 +57,4 @@ async def post_telemetry(token: str, request: Request, platform: PlatformDep) ->
     body = await read_body(request, settings.max_payload_bytes)
     points = parse_points(body, int(time.time() * 1000), settings.max_future_s * 1000)
     await store_points(platform, device.id, points, source="http")
+    await note_activity(platform, device.id)
