@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from roadwatch.platform.module import EventHandler, Module
+from roadwatch.telemetry.batch_api import router as batch_router
 from roadwatch.telemetry.device_api import router as device_router
 from roadwatch.telemetry.directory import on_device_event
 from roadwatch.telemetry.partitions import keep_partitions, prepare_partitions
@@ -11,7 +12,7 @@ from roadwatch.telemetry.status import keep_status
 from roadwatch.telemetry.status_api import router as status_router
 
 router = APIRouter()
-for _part in (device_router, query_router, status_router):
+for _part in (device_router, batch_router, query_router, status_router):
     router.include_router(_part)
 
 module = Module(

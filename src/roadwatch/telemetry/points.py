@@ -52,7 +52,9 @@ def _value(key: str, value: Any, where: str) -> Value:
         return value  # type: ignore[no-any-return]
     if kind is bool or kind is dict or kind is list:
         return value  # type: ignore[no-any-return]
-    raise InvalidPayload(f"{where}.{key}: null is not a value")
+    if value is None:
+        raise InvalidPayload(f"{where}.{key}: null is not a value")
+    raise InvalidPayload(f"{where}.{key}: values of type {kind.__name__} are not supported")
 
 
 def _values(values: Any, ts: int, where: str, out: list[Point], min_ts: int, max_ts: int) -> None:

@@ -91,19 +91,23 @@ def _latest(points: list[Point]) -> list[Point]:
     return list(newest.values())
 
 
-def _as_arrays(device_id: str, points: list[Point]) -> dict[str, list[Any]]:
+Batches = dict[str, list[Point]]
+
+
+def _as_arrays(batches: Batches) -> dict[str, list[Any]]:
     arrays: dict[str, list[Any]] = {"device_id": [], "key": [], "ts": []}
     arrays.update({column: [] for column in COLUMNS})
-    for point in points:
-        arrays["device_id"].append(device_id)
-        arrays["key"].append(point.key)
-        arrays["ts"].append(point.ts)
-        for column, value in zip(COLUMNS, columns_of(point.value), strict=True):
-            arrays[column].append(value)
+    for device_id, points in batches.items():
+        for point in points:
+            arrays["device_id"].append(device_id)
+            arrays["key"].append(point.key)
+            arrays["ts"].append(point.ts)
+            for column, value in zip(COLUMNS, columns_of(point.value), strict=True):
+                arrays[column].append(value)
     return arrays
 
 
-def _as_rows(device_id: str, points: list[Point]) -> list[dict[str, Any]]:
+def _as_rows(batches: Batches) -> list[dict[str, Any]]:
     return [
         {
             "device_id": device_id,
@@ -111,19 +115,23 @@ def _as_rows(device_id: str, points: list[Point]) -> list[dict[str, Any]]:
             "ts": p.ts,
             **dict(zip(COLUMNS, columns_of(p.value), strict=True)),
         }
+        for device_id, points in batches.items()
         for p in points
     ]
 
 
-async def _write_sqlite(session: AsyncSession, device_id: str, points: list[Point]) -> None:
-    rows = _as_rows(device_id, points)
+def _newest(batches: Batches) -> Batches:
+    return {device_id: _latest(points) for device_id, points in batches.items()}
+
+
+async def _write_sqlite(session: AsyncSession, batches: Batches) -> None:
     statement = sqlite_insert(TsPoint)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["device_id", "key", "ts"],
             set_={c: statement.excluded[c] for c in COLUMNS},
         ),
-        rows,
+        _as_rows(batches),
     )
     latest = sqlite_insert(LatestValue)
     await session.execute(
@@ -132,25 +140,34 @@ async def _write_sqlite(session: AsyncSession, device_id: str, points: list[Poin
             set_={c: latest.excluded[c] for c in ("ts", *COLUMNS)},
             where=LatestValue.ts <= latest.excluded.ts,
         ),
-        _as_rows(device_id, _latest(points)),
+        _as_rows(_newest(batches)),
     )
 
 
-async def _write_postgres(session: AsyncSession, device_id: str, points: list[Point]) -> None:
-    await session.execute(_PG_POINTS, _as_arrays(device_id, points))
-    await session.execute(_PG_LATEST, _as_arrays(device_id, _latest(points)))
+async def _write_postgres(session: AsyncSession, batches: Batches) -> None:
+    await session.execute(_PG_POINTS, _as_arrays(batches))
+    await session.execute(_PG_LATEST, _as_arrays(_newest(batches)))
+
+
+async def store_batches(platform: Platform, batches: Batches, source: str) -> None:
+    """Store several devices' points in one transaction, one event per device; returns
+    only once they are committed (durable)."""
+    batches = {device_id: _unique(points) for device_id, points in batches.items() if points}
+    if not batches:
+        return
+    async with platform.db.session() as session:
+        if platform.db.dialect == "postgresql":
+            await _write_postgres(session, batches)
+        else:
+            await _write_sqlite(session, batches)
+        publish(
+            session,
+            *(events.batch_ingested(d, points, source) for d, points in batches.items()),
+        )
 
 
 async def store_points(
     platform: Platform, device_id: str, points: list[Point], source: str
 ) -> None:
     """Store one device's points; returns only once they are committed (durable)."""
-    if not points:
-        return
-    points = _unique(points)
-    async with platform.db.session() as session:
-        if platform.db.dialect == "postgresql":
-            await _write_postgres(session, device_id, points)
-        else:
-            await _write_sqlite(session, device_id, points)
-        publish(session, events.batch_ingested(device_id, points, source))
+    await store_batches(platform, {device_id: points}, source)
