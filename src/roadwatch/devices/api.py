@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from roadwatch.devices import csv_import
+from roadwatch.devices.bulk import BulkProvisioning, json_rows
 from roadwatch.devices.schemas import (
     Credentials,
     CredentialsChange,
+    DeviceBulkCreate,
+    DeviceBulkCreated,
     DeviceCreate,
     DeviceCreated,
     DeviceRead,
     DeviceType,
     DeviceUpdate,
+    ProvisionedDevice,
 )
 from roadwatch.devices.service import DeviceService, to_read
 from roadwatch.platform.auth import Principal, authorize
+from roadwatch.platform.http import read_body
 from roadwatch.platform.pagination import Page, PageParamsDep
 from roadwatch.platform.runtime import SessionDep
 
@@ -50,6 +56,63 @@ async def create_device(
     device, token = await DeviceService(session, principal.actor).create(data)
     response.headers["Location"] = f"{router.prefix}/{device.id}"
     return DeviceCreated(**to_read(device).model_dump(), access_token=token)
+
+
+# 10,000 devices with labels and a little `extra` each fit well within it
+MAX_BULK_BODY_BYTES = 8 * 1024 * 1024
+CSV_TYPES = ("text/csv", "application/csv")
+
+
+@router.post(
+    "/bulk",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="devices_bulk_create",
+    responses={
+        413: {"description": f"the body is over {MAX_BULK_BODY_BYTES} bytes"},
+        422: {"description": "every wrong row listed in `errors`; nothing was created"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": DeviceBulkCreate.model_json_schema()},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "a header row of "
+                        + ",".join(csv_import.COLUMNS)
+                        + " (only name required, any order), then one device per row",
+                    }
+                },
+            },
+        }
+    },
+)
+async def bulk_create_devices(
+    request: Request, session: SessionDep, principal: CanWrite
+) -> DeviceBulkCreated:
+    """Register many devices at once, all or none: JSON `{"devices": [...]}` or a CSV file.
+    The answer holds each access token, which is not shown again."""
+    body = await read_body(request, MAX_BULK_BODY_BYTES)
+    service = BulkProvisioning(session, principal.actor)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in CSV_TYPES:
+        read = csv_import.read_devices(body)
+        provisioned = await service.provision(
+            read.rows,
+            found=read.errors,
+            field_names=csv_import.FIELD_NAMES,
+            numbering=csv_import.NUMBERING,
+        )
+    else:
+        provisioned = await service.provision(json_rows(body))
+    return DeviceBulkCreated(
+        created=len(provisioned),
+        devices=[
+            ProvisionedDevice(id=p.id, name=p.name, access_token=p.access_token)
+            for p in provisioned
+        ],
+    )
 
 
 @router.get("/{device_id}", operation_id="devices_get")

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+import orjson
+from sqlalchemy import Select, String, any_, bindparam, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.devices.models import Device
+
+# bound on the values of one IN (...) list: SQLite builds before 3.32 allow 999 parameters
+_IN_CHUNK = 900
+
+# PostgreSQL takes each column as one array and unnests it server-side: one round trip for
+# thousands of devices, where an executemany pays per row
+_PG_INSERT_MANY = text(
+    """
+    INSERT INTO devices_device (id, name, type, label, lon, lat, extra, active, token_hash,
+                                credentials_changed_at, created_at, updated_at)
+    SELECT id, name, type, label, lon, lat, CAST(extra AS json), true, token_hash,
+           :now, :now, :now
+    FROM unnest(
+        CAST(:id AS varchar[]), CAST(:name AS varchar[]), CAST(:type AS varchar[]),
+        CAST(:label AS varchar[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
+        CAST(:extra AS text[]), CAST(:token_hash AS varchar[])
+    ) AS new (id, name, type, label, lon, lat, extra, token_hash)
+    """
+)
+NEW_DEVICE_COLUMNS = ("id", "name", "type", "label", "lon", "lat", "extra", "token_hash")
 
 
 class DeviceRepository:
@@ -29,6 +53,41 @@ class DeviceRepository:
 
     async def by_token_hash(self, digest: str) -> Device | None:
         return await self.session.scalar(select(Device).where(Device.token_hash == digest))
+
+    async def names_taken(self, names: Iterable[str]) -> set[str]:
+        """Which of these names active or deleted devices already have."""
+        return await self._present(Device.name, list(names))
+
+    async def token_hashes_taken(self, digests: Iterable[str]) -> set[str]:
+        return await self._present(Device.token_hash, list(digests))
+
+    async def _present(self, column: Any, values: Sequence[str]) -> set[str]:
+        if not values:
+            return set()
+        if self.session.get_bind().dialect.name == "postgresql":
+            # one array parameter: one statement however many values, and one query plan
+            wanted = bindparam("wanted", list(values), type_=ARRAY(String))
+            return set(await self.session.scalars(select(column).where(column == any_(wanted))))
+        found: set[str] = set()
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start : start + _IN_CHUNK]
+            found.update(await self.session.scalars(select(column).where(column.in_(chunk))))
+        return found
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Insert new devices, credentials included, each row holding NEW_DEVICE_COLUMNS."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            arrays: dict[str, Any] = {c: [row[c] for row in rows] for c in NEW_DEVICE_COLUMNS}
+            arrays["extra"] = [orjson.dumps(extra).decode() for extra in arrays["extra"]]
+            await self.session.execute(_PG_INSERT_MANY, {**arrays, "now": now})
+            return
+        stamps = {
+            "active": True,
+            "credentials_changed_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self.session.execute(insert(Device), [{**row, **stamps} for row in rows])
 
     def query(
         self, type: str | None = None, search: str | None = None, active: bool | None = True

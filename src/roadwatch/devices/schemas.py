@@ -85,3 +85,27 @@ class CredentialsChange(BaseModel):
 class Credentials(BaseModel):
     device_id: str
     access_token: str
+
+
+# one bulk request at most; larger fleets go in several requests, each all-or-nothing
+MAX_BULK_DEVICES = 10_000
+
+
+class DeviceBulkCreate(BaseModel):
+    """The JSON body of a bulk provisioning request (CSV takes the same fields as columns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    devices: list[DeviceCreate] = Field(min_length=1, max_length=MAX_BULK_DEVICES)
+
+
+class ProvisionedDevice(BaseModel):
+    id: str
+    name: str
+    # shown in this answer only: the registry keeps just its hash
+    access_token: str
+
+
+class DeviceBulkCreated(BaseModel):
+    created: int
+    devices: list[ProvisionedDevice]

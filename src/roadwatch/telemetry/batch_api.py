@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from roadwatch.platform.auth import Principal, authorize
 from roadwatch.platform.errors import InvalidInput
+from roadwatch.platform.http import read_body
 from roadwatch.platform.runtime import PlatformDep
-from roadwatch.telemetry.device_api import read_body
 from roadwatch.telemetry.models import DirectoryDevice
 from roadwatch.telemetry.points import InvalidPayload, Point, decode, points_from
 from roadwatch.telemetry.store import store_batches

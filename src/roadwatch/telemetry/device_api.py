@@ -11,27 +11,13 @@ import time
 from fastapi import APIRouter, Request
 
 from roadwatch.platform.auth import public
-from roadwatch.platform.errors import PayloadTooLarge, Unauthenticated
+from roadwatch.platform.errors import Unauthenticated
+from roadwatch.platform.http import read_body
 from roadwatch.platform.runtime import PlatformDep
 from roadwatch.telemetry.ingest import DeviceRef, device_for_token, parse_points, store_points
 from roadwatch.telemetry.status import note_activity
 
 router = APIRouter(prefix="/api/v1", tags=["device API"], dependencies=[public()])
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def authenticated_device(platform: PlatformDep, token: str) -> DeviceRef:
