@@ -71,6 +71,25 @@ class TelemetrySettings(BaseModel):
     retention_days: int = Field(default=0, ge=0)
 
 
+class MqttSettings(BaseModel):
+    """The device-facing MQTT endpoint (`ROADWATCH_MQTT__*`)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    # 1883 is usually taken by a real broker on the same machine; 0 picks a free port
+    port: int = Field(default=1884, ge=0, le=65535)
+    # the largest packet a device may send; advertised in the MQTT 5 CONNACK
+    max_packet_bytes: int = Field(default=256 * 1024, ge=1024, le=268_435_455)
+    # messages of one connection received but not yet stored; advertised as Receive Maximum
+    receive_maximum: int = Field(default=64, ge=1, le=65_535)
+    # a TCP connection that has not sent CONNECT within this time is closed
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    # a device that does not read what it is sent for this long is disconnected
+    write_timeout_s: float = Field(default=30.0, gt=0)
+    # how long a message pushed to a device at QoS 1 waits for its PUBACK
+    push_ack_timeout_s: float = Field(default=10.0, gt=0)
+
+
 class GatewaySettings(BaseModel):
     # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
     upstreams: dict[str, str] = Field(default_factory=dict)
@@ -115,6 +134,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod

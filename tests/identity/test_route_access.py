@@ -66,6 +66,12 @@ OWNER_OR: dict[tuple[str, str], str] = {
 DEVICE_TOKEN: frozenset[tuple[str, str]] = frozenset(
     {
         ("POST", "/api/v1/{token}/telemetry"),
+        ("POST", "/api/v1/{token}/attributes"),
+        ("GET", "/api/v1/{token}/attributes"),
+        ("GET", "/api/v1/{token}/attributes/updates"),
+        ("GET", "/api/v1/{token}/rpc"),
+        ("POST", "/api/v1/{token}/rpc/{request_id}"),
+        ("POST", "/api/v1/{token}/rpc"),
     }
 )
 

@@ -17,7 +17,7 @@ async def test_ready_lists_every_configured_dependency(running: RunningApp) -> N
     assert live.status_code == 200
     ready = await running.client.get("/health/ready")
     assert ready.status_code == 200
-    assert set(ready.json()["checks"]) == {"database", "bus", "cache", "object_store"}
+    assert set(ready.json()["checks"]) == {"database", "bus", "cache", "object_store", "mqtt"}
 
 
 async def test_openapi_lists_the_api(running: RunningApp) -> None:
