@@ -55,9 +55,14 @@ def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = await build_platform(settings, modules)
         app.state.platform = platform
-        for module in modules:
-            for hook in module.startup:
-                await hook(platform)
+        try:
+            for module in modules:
+                for hook in module.startup:
+                    await hook(platform)
+        except BaseException:
+            # a hook that stops start-up must not leave connections and engines behind
+            await close_platform(platform)
+            raise
         jobs = _start_background(platform, modules)
         log.info("roadwatch started", extra={"services": [m.name for m in modules]})
         try:
