@@ -24,6 +24,8 @@ from roadwatch.platform.migrations import upgrade
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 JWT_SECRET = "bench-secret-" + "x" * 40
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+# url -> pid of each server() running, for benchmarks that read its memory
+SERVER_PIDS: dict[str, int] = {}
 
 
 def pg_url(name: str, driver: str = "postgresql+asyncpg") -> str:
@@ -77,6 +79,7 @@ def server(database: str, services: str, extra_env: dict[str, str] | None = None
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[url] = process.pid
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
