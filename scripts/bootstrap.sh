@@ -34,5 +34,12 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
     # `./run.sh` on a fresh machine well inside a minute
     .venv/bin/python -m pip install -qq --disable-pip-version-check "uv==$UV_VERSION"
     .venv/bin/uv pip install --quiet --python .venv/bin/python -e "$target"
+    if [[ "$target" == ".[dev]" ]]; then
+        # tb-mqtt-client brings a fork of paho that installs the same `paho` package as
+        # paho-mqtt; whichever lands last wins. Make it always paho-mqtt, which the MQTT
+        # tests are written against (the SDK runs on it too).
+        .venv/bin/uv pip install --quiet --python .venv/bin/python \
+            --reinstall-package paho-mqtt "paho-mqtt>=2.1"
+    fi
     echo "$wanted" >"$stamp"
 fi

@@ -234,6 +234,19 @@ async def requeue(platform: Platform, call: RpcCall) -> bool:
 async def reply(platform: Platform, device_id: str, request_id: int, response: Any) -> RpcCall:
     """The device's answer to call `request_id`; 404 if it has no such call, 409 if the call
     takes no answer (one-way, already answered, expired)."""
+    # a quick device answers while its PUBACK is marking the call delivered; both states take
+    # a reply, so a lost race is tried again against the fresh status
+    for _ in range(3):
+        call = await _reply_once(platform, device_id, request_id, response)
+        if call is not None:
+            wakeup_for(platform).notify()
+            return call
+    raise Conflict(f"RPC request {request_id} changed meanwhile; it takes no reply now")
+
+
+async def _reply_once(
+    platform: Platform, device_id: str, request_id: int, response: Any
+) -> RpcCall | None:
     async with platform.db.session() as session:
         call = await session.scalar(
             select(RpcCall).where(RpcCall.device_id == device_id, RpcCall.request_id == request_id)
@@ -252,10 +265,7 @@ async def reply(platform: Platform, device_id: str, request_id: int, response: A
             response=dumps(response),
             replied_ts=now_ms(),
         )
-        if not moved:
-            raise Conflict(f"RPC request {request_id} changed meanwhile; it takes no reply now")
-    wakeup_for(platform).notify()
-    return call
+        return call if moved else None
 
 
 # -- expiry -----------------------------------------------------------------------------------
