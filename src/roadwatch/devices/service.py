@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -12,6 +11,7 @@ from roadwatch.devices import events
 from roadwatch.devices.models import Device
 from roadwatch.devices.repository import DeviceRepository
 from roadwatch.devices.schemas import DeviceCreate, DeviceRead, DeviceUpdate
+from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.db import utcnow
 from roadwatch.platform.errors import Conflict, NotFound
 from roadwatch.platform.events import publish
@@ -40,8 +40,8 @@ def to_read(device: Device) -> DeviceRead:
     )
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# the same digest the telemetry directory looks tokens up by
+token_digest = secret_digest
 
 
 def _state(device: Device) -> dict[str, Any]:

@@ -6,13 +6,13 @@ lookup) instead of asking the devices service, which may run in another process.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.devices import events as device_events
+from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.events import Event
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry.models import DirectoryDevice
@@ -24,10 +24,6 @@ class DeviceRef:
     name: str
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
     """The active device holding this access token, or None."""
     if not token or len(token) > 64:
@@ -36,7 +32,7 @@ async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
         row = (
             await session.execute(
                 select(DirectoryDevice.id, DirectoryDevice.name).where(
-                    DirectoryDevice.token_hash == token_digest(token),
+                    DirectoryDevice.token_hash == secret_digest(token),
                     DirectoryDevice.active.is_(True),
                 )
             )

@@ -7,7 +7,6 @@ commits, then turns the failure into a response.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from roadwatch.identity.repository import SessionRepository, UserRepository
 from roadwatch.identity.schemas import TokenPair
 from roadwatch.identity.service.revocation import Revoker, session_state
 from roadwatch.identity.service.users import user_state
+from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.db import utcnow
 from roadwatch.platform.errors import NotFound
 from roadwatch.platform.events import publish
@@ -33,14 +33,10 @@ LOCKED_KEY = "identity:locked:{}"
 BAD_CREDENTIALS = "incorrect email or password"
 
 
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _account_key(email: str) -> str:
     # counters are kept per address typed, whether or not an account has it, so a lock-out
     # reveals nothing about which addresses exist
-    return digest(email.strip().lower())[:32]
+    return secret_digest(email.strip().lower())[:32]
 
 
 @dataclass(frozen=True)
@@ -152,7 +148,9 @@ class AuthService:
         expires_at = utcnow() + timedelta(seconds=s.refresh_token_ttl_s)
         row.expires_at = expires_at
         self.sessions.add(
-            RefreshToken(session_id=row.id, token_hash=digest(refresh), expires_at=expires_at)
+            RefreshToken(
+                session_id=row.id, token_hash=secret_digest(refresh), expires_at=expires_at
+            )
         )
         await self.session.flush()
         access = self.platform.tokens.issue(
@@ -172,7 +170,7 @@ class AuthService:
 
     async def refresh(self, token: str) -> TokenPair | Refused:
         invalid = Refused("invalid_refresh_token", "invalid or expired refresh token")
-        stored = await self.sessions.refresh_token(digest(token))
+        stored = await self.sessions.refresh_token(secret_digest(token))
         if stored is None:
             return invalid
         row = await self.sessions.get(stored.session_id)

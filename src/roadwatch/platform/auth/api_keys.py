@@ -7,13 +7,13 @@ and notes when the key was used for identity to record.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import orjson
 
+from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.auth.principal import Principal
 from roadwatch.platform.cache import Cache
 
@@ -27,9 +27,8 @@ USED_KEY = "auth:api-key-used:{}"
 USED_TTL_S = 24 * 3600
 
 
-def api_key_digest(raw_key: str) -> str:
-    # a 256-bit random secret: a fast hash is enough, and lookups stay cheap per request
-    return hashlib.sha256(raw_key.encode()).hexdigest()
+# a 256-bit random secret: a fast hash is enough, and lookups stay cheap per request
+api_key_digest = secret_digest
 
 
 @dataclass(frozen=True)
