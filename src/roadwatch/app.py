@@ -89,4 +89,6 @@ def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI
     for module in modules:
         if module.router is not None:
             app.include_router(module.router, dependencies=[limit_writes])
+        if module.device_router is not None:
+            app.include_router(module.device_router)
     return app

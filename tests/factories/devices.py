@@ -29,3 +29,21 @@ async def until_token_accepted(client: httpx.AsyncClient, token: str) -> None:
         return probe.status_code != 401
 
     await eventually(known, timeout_s=10)
+
+
+LOOP_KEYS = [
+    {"key": "speed", "unit": "km/h", "min": 0, "max": 250},
+    {"key": "occupancy", "unit": "%", "min": 0, "max": 100},
+    {"key": "count", "unit": "veh"},
+]
+
+
+async def create_profile(
+    client: httpx.AsyncClient, admin: dict[str, str], **fields: Any
+) -> dict[str, Any]:
+    """A new device profile; induction-loop keys with ranges unless `telemetry_keys` given."""
+    body = {"name": f"profile-{uuid.uuid4().hex[:8]}", "telemetry_keys": LOOP_KEYS, **fields}
+    response = await client.post("/api/v1/device-profiles", json=body, headers=admin)
+    assert response.status_code == 201, response.text
+    profile: dict[str, Any] = response.json()
+    return profile

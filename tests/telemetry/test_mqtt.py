@@ -45,6 +45,7 @@ from roadwatch.telemetry.mqtt.packets import (
     PingResp,
     PubAck,
     Publish,
+    Reason,
     SubAck,
     Subscribe,
     Subscription,
@@ -55,6 +56,7 @@ from roadwatch.telemetry.mqtt.packets import (
 from roadwatch.telemetry.mqtt.properties import Prop, Properties
 from roadwatch.telemetry.mqtt.topics import matches, valid_filter
 from roadwatch.telemetry.mqtt.wire import MalformedPacket, decode_varint, encode_varint
+from tests.factories.devices import create_device, create_profile
 from tests.fixtures.app import RunningApp, run_app
 from tests.fixtures.backends import Backend
 from tests.fixtures.server import free_port
@@ -499,6 +501,34 @@ async def test_bad_payload_311_is_not_acked_and_connection_lives_on(
     assert bad not in device.acks
     assert counter("roadwatch_mqtt_rejected_total", reason="invalid_payload") == before + 1
     assert [p["value"] for p in await endpoint.points(device_id, "speed")] == [33]
+
+
+async def test_values_outside_the_profiles_range_are_refused_and_counted(
+    endpoint: Endpoint, devices: list[PahoDevice]
+) -> None:
+    app = endpoint.app
+    admin = app.as_role(Role.ADMINISTRATOR)
+    profile = await create_profile(app.client, admin)
+    created = await create_device(app.client, admin, profile_id=profile["id"])
+    device = await connected(endpoint, devices, created["access_token"], MQTT_5)
+    before = counter("roadwatch_mqtt_rejected_total", reason="out_of_range")
+    assert await device.publish(TELEMETRY, '{"speed": 999}') == 0x99
+    assert counter("roadwatch_mqtt_rejected_total", reason="out_of_range") == before + 1
+    assert await device.publish(TELEMETRY, '{"speed": 99}') == 0
+    assert [p["value"] for p in await endpoint.points(created["id"], "speed")] == [99]
+
+
+async def test_a_profile_without_mqtt_refuses_the_connection(endpoint: Endpoint) -> None:
+    app = endpoint.app
+    admin = app.as_role(Role.ADMINISTRATOR)
+    profile = await create_profile(app.client, admin, transport={"protocols": ["http"]})
+    created = await create_device(app.client, admin, profile_id=profile["id"])
+    client = await RawClient.open(endpoint.port, MQTT_5)
+    try:
+        connack = await client.connect(created["access_token"])
+        assert connack.reason == Reason.NOT_AUTHORIZED
+    finally:
+        client.close()
 
 
 async def test_unsupported_topic_is_refused_and_counted(

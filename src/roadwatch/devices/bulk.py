@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.devices import events
-from roadwatch.devices.repository import DeviceRepository
+from roadwatch.devices.repository import DeviceRepository, ProfileRepository
 from roadwatch.devices.schemas import MAX_BULK_DEVICES, DeviceCreate
 from roadwatch.devices.service import token_digest
 from roadwatch.platform.db import utcnow
@@ -138,6 +138,13 @@ class BulkProvisioning:
             for digest, number in given.items()
             if digest in held
         ]
+        wanted = {data.profile_id for _, data in valid if data.profile_id is not None}
+        profiles = await ProfileRepository(self.session).active_ids(wanted)
+        errors += [
+            RowError(number, "profile_id", f"no device profile {data.profile_id}")
+            for number, data in valid
+            if data.profile_id is not None and data.profile_id not in profiles
+        ]
         return errors
 
     @staticmethod
@@ -177,6 +184,7 @@ class BulkProvisioning:
                     "lon": location["lon"] if location else None,
                     "lat": location["lat"] if location else None,
                     "extra": data.extra,
+                    "profile_id": data.profile_id,
                     "token_hash": digest,
                 }
             )
@@ -189,6 +197,7 @@ class BulkProvisioning:
                 "label": data.label,
                 "location": location,
                 "extra": data.extra,
+                "profile_id": data.profile_id,
                 "active": True,
                 "has_credentials": True,
                 "created_at": stamp,

@@ -15,7 +15,7 @@ from typing import Any
 from roadwatch.devices.bulk import RowError
 from roadwatch.platform.errors import InvalidInput
 
-COLUMNS = ("name", "type", "label", "lon", "lat", "access_token")
+COLUMNS = ("name", "type", "label", "lon", "lat", "access_token", "profile_id")
 REQUIRED = ("name",)
 # DeviceCreate's fields as the columns they came from, for the error report
 FIELD_NAMES = {"location.lon": "lon", "location.lat": "lat", "location": "lon,lat"}

@@ -16,6 +16,11 @@ DEVICE_DELETED = "devices.device.deleted"
 # the device's access token changed or was revoked; carries its hash, never the token
 CREDENTIALS_CHANGED = "devices.credentials.changed"
 ENTITY = "device"
+# a profile's full state after the change; never its provision secret
+PROFILE_CREATED = "devices.profile.created"
+PROFILE_UPDATED = "devices.profile.updated"
+PROFILE_DELETED = "devices.profile.deleted"
+PROFILE_ENTITY = "device_profile"
 
 
 def device_event(type: str, device_id: str, state: dict[str, Any], actor: str) -> Event:
@@ -26,3 +31,7 @@ def credentials_event(device_id: str, token_hash: str | None, actor: str) -> Eve
     return new_event(
         CREDENTIALS_CHANGED, ENTITY, device_id, {"token_hash": token_hash}, actor=actor
     )
+
+
+def profile_event(type: str, profile_id: str, state: dict[str, Any], actor: str) -> Event:
+    return new_event(type, PROFILE_ENTITY, profile_id, {"state": state}, actor=actor)

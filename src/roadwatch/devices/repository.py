@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, String, any_, bindparam, insert, or_, select, text
+from sqlalchemy import Select, String, any_, bindparam, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roadwatch.devices.models import Device
+from roadwatch.devices.models import Device, DeviceProfile
 
 # bound on the values of one IN (...) list: SQLite builds before 3.32 allow 999 parameters
 _IN_CHUNK = 900
@@ -20,18 +20,28 @@ _IN_CHUNK = 900
 # thousands of devices, where an executemany pays per row
 _PG_INSERT_MANY = text(
     """
-    INSERT INTO devices_device (id, name, type, label, lon, lat, extra, active, token_hash,
-                                credentials_changed_at, created_at, updated_at)
-    SELECT id, name, type, label, lon, lat, CAST(extra AS json), true, token_hash,
+    INSERT INTO devices_device (id, name, type, label, lon, lat, extra, profile_id, active,
+                                token_hash, credentials_changed_at, created_at, updated_at)
+    SELECT id, name, type, label, lon, lat, CAST(extra AS json), profile_id, true, token_hash,
            :now, :now, :now
     FROM unnest(
         CAST(:id AS varchar[]), CAST(:name AS varchar[]), CAST(:type AS varchar[]),
         CAST(:label AS varchar[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
-        CAST(:extra AS text[]), CAST(:token_hash AS varchar[])
-    ) AS new (id, name, type, label, lon, lat, extra, token_hash)
+        CAST(:extra AS text[]), CAST(:profile_id AS varchar[]), CAST(:token_hash AS varchar[])
+    ) AS new (id, name, type, label, lon, lat, extra, profile_id, token_hash)
     """
 )
-NEW_DEVICE_COLUMNS = ("id", "name", "type", "label", "lon", "lat", "extra", "token_hash")
+NEW_DEVICE_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "label",
+    "lon",
+    "lat",
+    "extra",
+    "profile_id",
+    "token_hash",
+)
 
 
 class DeviceRepository:
@@ -106,3 +116,58 @@ class DeviceRepository:
 
     def add(self, device: Device) -> None:
         self.session.add(device)
+
+
+class ProfileRepository:
+    sortable = {
+        "name": DeviceProfile.name,
+        "created_at": DeviceProfile.created_at,
+        "updated_at": DeviceProfile.updated_at,
+    }
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, profile_id: str) -> DeviceProfile | None:
+        return await self.session.get(DeviceProfile, profile_id)
+
+    async def by_name(self, name: str) -> DeviceProfile | None:
+        return await self.session.scalar(select(DeviceProfile).where(DeviceProfile.name == name))
+
+    async def by_provision_key(self, key: str) -> DeviceProfile | None:
+        return await self.session.scalar(
+            select(DeviceProfile).where(
+                DeviceProfile.provision_key == key, DeviceProfile.active.is_(True)
+            )
+        )
+
+    async def active_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        return set(
+            await self.session.scalars(
+                select(DeviceProfile.id).where(
+                    DeviceProfile.id.in_(wanted), DeviceProfile.active.is_(True)
+                )
+            )
+        )
+
+    async def in_use(self, profile_id: str) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Device)
+                .where(Device.profile_id == profile_id, Device.active.is_(True))
+            )
+            or 0
+        )
+
+    def query(self, search: str | None = None) -> Select[Any]:
+        statement = select(DeviceProfile).where(DeviceProfile.active.is_(True))
+        if search:
+            statement = statement.where(DeviceProfile.name.ilike(f"%{search.lower()}%"))
+        return statement
+
+    def add(self, profile: DeviceProfile) -> None:
+        self.session.add(profile)

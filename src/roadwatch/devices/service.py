@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.devices import events
 from roadwatch.devices.models import Device
-from roadwatch.devices.repository import DeviceRepository
+from roadwatch.devices.repository import DeviceRepository, ProfileRepository
 from roadwatch.devices.schemas import DeviceCreate, DeviceRead, DeviceUpdate
 from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.db import utcnow
-from roadwatch.platform.errors import Conflict, NotFound
+from roadwatch.platform.errors import Conflict, InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 
@@ -32,6 +32,7 @@ def to_read(device: Device) -> DeviceRead:
             "label": device.label,
             "location": location,
             "extra": device.extra,
+            "profile_id": device.profile_id,
             "active": device.active,
             "has_credentials": device.token_hash is not None,
             "created_at": device.created_at,
@@ -77,6 +78,12 @@ class DeviceService:
         if existing is not None and existing.id != own_id:
             raise Conflict(f"name: a device named {name!r} already exists", field="name")
 
+    async def _ensure_profile(self, profile_id: str | None) -> None:
+        if profile_id is not None and not await ProfileRepository(self.session).active_ids(
+            [profile_id]
+        ):
+            raise InvalidInput(f"profile_id: no device profile {profile_id}", field="profile_id")
+
     async def _set_token(self, device: Device, given: str | None) -> str:
         # 20 characters like ThingsBoard's, from 120 random bits
         token = given or secrets.token_urlsafe(15)
@@ -93,6 +100,7 @@ class DeviceService:
     async def create(self, data: DeviceCreate) -> tuple[Device, str]:
         """The new device and its access token (only its hash is kept)."""
         await self._ensure_name_free(data.name)
+        await self._ensure_profile(data.profile_id)
         device = Device(
             name=data.name,
             type=data.type.value,
@@ -100,6 +108,7 @@ class DeviceService:
             lon=data.location.lon if data.location else None,
             lat=data.location.lat if data.location else None,
             extra=data.extra,
+            profile_id=data.profile_id,
         )
         self.repo.add(device)
         await self.session.flush()
@@ -139,6 +148,9 @@ class DeviceService:
             device.lat = data.location.lat if data.location else None
         if changes.get("extra") is not None:
             device.extra = changes["extra"]
+        if "profile_id" in changes:
+            await self._ensure_profile(data.profile_id)
+            device.profile_id = data.profile_id
         await self.session.flush()
         await self.session.refresh(device)
         publish(

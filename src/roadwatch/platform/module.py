@@ -31,6 +31,10 @@ class EventHandler:
 class Module:
     name: str
     router: APIRouter | None = None
+    # routes devices call with their own credentials (the token in the path): not counted
+    # against a client address's allowance of writes, as a whole site of devices (or one
+    # gateway) may send from one address
+    device_router: APIRouter | None = None
     # URL prefixes this service answers; the gateway routes them to its upstream
     prefixes: Sequence[str] = ()
     # modules that must run in the same process (rare: most talk through events)

@@ -19,21 +19,16 @@ from roadwatch.telemetry.status import keep_status
 from roadwatch.telemetry.status_api import router as status_router
 
 router = APIRouter()
-for _part in (
-    device_router,
-    batch_router,
-    query_router,
-    status_router,
-    device_attributes_router,
-    device_rpc_router,
-    attributes_router,
-    rpc_router,
-):
+for _part in (batch_router, query_router, status_router, attributes_router, rpc_router):
     router.include_router(_part)
+devices_facing = APIRouter()
+for _part in (device_router, device_attributes_router, device_rpc_router):
+    devices_facing.include_router(_part)
 
 module = Module(
     name="telemetry",
     router=router,
+    device_router=devices_facing,
     # the device API carries the token in its path: the gateway matches it as a template
     prefixes=(
         query_router.prefix,
@@ -44,7 +39,7 @@ module = Module(
     handlers=(
         EventHandler(
             "telemetry.directory",
-            ("devices.device.*", "devices.credentials.*"),
+            ("devices.device.*", "devices.credentials.*", "devices.profile.*"),
             on_device_event,
         ),
     ),

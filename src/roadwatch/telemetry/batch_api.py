@@ -19,6 +19,7 @@ from roadwatch.platform.http import read_body
 from roadwatch.platform.runtime import PlatformDep
 from roadwatch.telemetry.models import DirectoryDevice
 from roadwatch.telemetry.points import InvalidPayload, Point, decode, points_from
+from roadwatch.telemetry.profiles import rules_for
 from roadwatch.telemetry.store import store_batches
 
 router = APIRouter(prefix="/api/v1/telemetry", tags=["telemetry"])
@@ -47,17 +48,18 @@ def _decode(body: bytes, content_type: str) -> Any:
         raise InvalidInput(f"body: {exc.detail}", field="body") from None
 
 
-async def _known(platform: PlatformDep, device_ids: list[str]) -> set[str]:
-    known: set[str] = set()
+async def _known(platform: PlatformDep, device_ids: list[str]) -> dict[str, str | None]:
+    """The active devices among these, with their profiles."""
+    known: dict[str, str | None] = {}
     async with platform.db.read_session() as session:
         for start in range(0, len(device_ids), 1000):
             chunk = device_ids[start : start + 1000]
-            rows = await session.scalars(
-                select(DirectoryDevice.id).where(
+            rows = await session.execute(
+                select(DirectoryDevice.id, DirectoryDevice.profile_id).where(
                     DirectoryDevice.id.in_(chunk), DirectoryDevice.active.is_(True)
                 )
             )
-            known.update(rows)
+            known.update((row.id, row.profile_id) for row in rows)
     return known
 
 
@@ -86,7 +88,9 @@ async def post_batch(request: Request, platform: PlatformDep, principal: CanWrit
             errors.append({"field": device_id, "message": "no such device"})
             continue
         try:
-            batches[device_id] = points_from(payload, now_ms, settings.max_future_s * 1000)
+            points = points_from(payload, now_ms, settings.max_future_s * 1000)
+            (await rules_for(platform, known[device_id])).check(points)
+            batches[device_id] = points
         except InvalidPayload as exc:
             errors.append({"field": device_id, "message": exc.detail})
     if errors:

@@ -16,12 +16,14 @@ from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.events import Event
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry.models import DirectoryDevice
+from roadwatch.telemetry.profiles import on_profile_event, profile_timeout_ms
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceRef:
     id: str
     name: str
+    profile_id: str | None
 
 
 async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
@@ -31,13 +33,13 @@ async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
     async with platform.db.read_session() as session:
         row = (
             await session.execute(
-                select(DirectoryDevice.id, DirectoryDevice.name).where(
+                select(DirectoryDevice.id, DirectoryDevice.name, DirectoryDevice.profile_id).where(
                     DirectoryDevice.token_hash == secret_digest(token),
                     DirectoryDevice.active.is_(True),
                 )
             )
         ).first()
-    return DeviceRef(row.id, row.name) if row else None
+    return DeviceRef(row.id, row.name, row.profile_id) if row else None
 
 
 async def _apply_device(session: AsyncSession, event: Event) -> None:
@@ -48,6 +50,10 @@ async def _apply_device(session: AsyncSession, event: Event) -> None:
         session.add(row)
     row.name = state["name"]
     row.type = state["type"]
+    profile_id = state.get("profile_id")
+    if profile_id != row.profile_id or row.inactivity_timeout_ms is None:
+        row.profile_id = profile_id
+        row.inactivity_timeout_ms = await profile_timeout_ms(session, profile_id)
     row.active = bool(state["active"]) and event.type != device_events.DEVICE_DELETED
     if not row.active:
         row.token_hash = None
@@ -72,7 +78,9 @@ async def _apply_credentials(session: AsyncSession, event: Event) -> None:
 
 
 async def on_device_event(event: Event, session: AsyncSession) -> None:
-    if event.type == device_events.CREDENTIALS_CHANGED:
+    if event.entity_type == device_events.PROFILE_ENTITY:
+        await on_profile_event(event, session)
+    elif event.type == device_events.CREDENTIALS_CHANGED:
         await _apply_credentials(session, event)
     else:
         await _apply_device(session, event)

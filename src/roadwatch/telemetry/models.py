@@ -8,6 +8,7 @@ on SQLite it is a WITHOUT ROWID table, stored in (device, key, ts) order.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -37,8 +38,27 @@ class DirectoryDevice(Base):
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     # the last RPC request number handed out to this device
     rpc_seq: Mapped[int] = mapped_column(Integer, default=0)
+    profile_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # the profile's inactivity timeout, copied here so the offline sweep stays one UPDATE;
+    # None: the platform's default
+    inactivity_timeout_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_telemetry_device_online", "online", "last_activity_ts"),)
+
+
+class DirectoryProfile(Base):
+    """What telemetry enforces of a device profile, kept from the devices service's events."""
+
+    __tablename__ = "telemetry_profile"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # {key: [min or null, max or null]} for the keys with a valid range
+    ranges: Mapped[dict[str, list[float | None]]] = mapped_column(JSON, default=dict)
+    # the device API protocols its devices may use
+    protocols: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inactivity_timeout_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class _Values:

@@ -4,7 +4,8 @@ Activity is written at most once per ACTIVITY_WRITE_S per device and process (a 
 sending every second must not add a database write to every message), except when the
 device is not known to be online, so coming online is seen at once. Going offline is found
 by a periodic sweep: one indexed UPDATE over devices whose last activity is older than the
-inactivity timeout, which stays cheap at 100,000 devices. Each transition is an event.
+inactivity timeout (their profile's, else the platform's), which stays cheap at 100,000
+devices. Each transition is an event.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from roadwatch.platform.events import Event, new_event, publish
 from roadwatch.platform.runtime import Platform
@@ -74,8 +75,8 @@ async def note_activity(platform: Platform, device_id: str) -> None:
 
 async def sweep_offline(platform: Platform, now_ms: int | None = None) -> list[str]:
     """Mark devices silent past the inactivity timeout offline; returns their ids."""
-    timeout_ms = platform.settings.telemetry.inactivity_timeout_s * 1000
-    cutoff = (now_ms if now_ms is not None else _now_ms()) - timeout_ms
+    default_ms = platform.settings.telemetry.inactivity_timeout_s * 1000
+    now = now_ms if now_ms is not None else _now_ms()
     async with platform.db.session() as session:
         # one statement: a device heard from meanwhile does not match and stays online
         rows = (
@@ -83,7 +84,9 @@ async def sweep_offline(platform: Platform, now_ms: int | None = None) -> list[s
                 update(DirectoryDevice)
                 .where(
                     DirectoryDevice.online.is_(True),
-                    DirectoryDevice.last_activity_ts < cutoff,
+                    # each device's own profile timeout, else the platform's
+                    DirectoryDevice.last_activity_ts
+                    < now - func.coalesce(DirectoryDevice.inactivity_timeout_ms, default_ms),
                 )
                 .values(online=False)
                 .returning(DirectoryDevice.id, DirectoryDevice.last_activity_ts)

@@ -25,6 +25,7 @@ from roadwatch.telemetry.ingest import InvalidPayload, Point, parse_points, stor
 from roadwatch.telemetry.mqtt import metrics, topics
 from roadwatch.telemetry.mqtt.outbound import Hangup, Outbound
 from roadwatch.telemetry.mqtt.packets import MQTT_5, PubAck, Publish, Reason
+from roadwatch.telemetry.profiles import ProfileRules, ValueOutOfRange, rules_for
 from roadwatch.telemetry.status import note_activity
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Inbound:
         self,
         platform: Platform,
         device_id: str,
+        profile_id: str | None,
         out: Outbound,
         push: Push,
         log_fields: Callable[[], dict[str, Any]],
@@ -57,6 +59,7 @@ class Inbound:
     ) -> None:
         self.platform = platform
         self.device_id = device_id
+        self.profile_id = profile_id
         self.out = out
         self.push = push
         self.log_fields = log_fields
@@ -98,7 +101,8 @@ class Inbound:
         if not batch:
             return
         points: list[Point] = []
-        verdicts = [self._take(item, points) for item in batch]
+        rules = await rules_for(self.platform, self.profile_id)
+        verdicts = [self._take(item, points, rules) for item in batch]
         if points:
             correlation_id_var.set(uuid.uuid4().hex)
             try:
@@ -111,7 +115,7 @@ class Inbound:
             await self._ack(item, verdict)
         await self.note_activity()
 
-    def _take(self, item: Received, points: list[Point]) -> Verdict:
+    def _take(self, item: Received, points: list[Point], rules: ProfileRules) -> Verdict:
         """Add the message's points to the batch, or say why it is refused."""
         publish = item.publish
         if publish.topic != topics.TELEMETRY:
@@ -122,9 +126,13 @@ class Inbound:
             )
         max_future_ms = self.platform.settings.telemetry.max_future_s * 1000
         try:
-            points.extend(parse_points(publish.payload, item.now_ms, max_future_ms))
+            taken = parse_points(publish.payload, item.now_ms, max_future_ms)
+            rules.check(taken)
+        except ValueOutOfRange as exc:
+            return self._refused("out_of_range", Reason.PAYLOAD_FORMAT_INVALID, exc.detail)
         except InvalidPayload as exc:
             return self._refused("invalid_payload", Reason.PAYLOAD_FORMAT_INVALID, exc.detail)
+        points.extend(taken)
         return Reason.SUCCESS, ""
 
     # -- attributes and RPC -----------------------------------------------------------------

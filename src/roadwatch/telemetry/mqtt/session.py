@@ -42,6 +42,7 @@ from roadwatch.telemetry.mqtt.packets import (
 from roadwatch.telemetry.mqtt.properties import Prop, Properties
 from roadwatch.telemetry.mqtt.settings import MqttSettings
 from roadwatch.telemetry.mqtt.wire import MALFORMED, MalformedPacket, ProtocolError
+from roadwatch.telemetry.profiles import rules_for
 
 if TYPE_CHECKING:
     from roadwatch.telemetry.mqtt.registry import SessionRegistry
@@ -102,6 +103,7 @@ class Session:
         self._inbound = Inbound(
             self.platform,
             self.device.id,
+            self.device.profile_id,
             self.out,
             self.push,
             self._log_fields,
@@ -219,6 +221,9 @@ class Session:
             )
         try:
             self._device = await device_for_token(self.platform, connect.username)
+            rules = await rules_for(
+                self.platform, self._device.profile_id if self._device else None
+            )
         except Exception as exc:
             log.log(
                 logging.WARNING if is_unavailable(exc) else logging.ERROR,
@@ -238,6 +243,13 @@ class Session:
                 Reason.NOT_AUTHORIZED,
                 "not_authorized",
                 "unknown or revoked access token",
+            )
+        if "mqtt" not in rules.protocols:
+            return await self._refuse(
+                ConnectReturn.NOT_AUTHORIZED,
+                Reason.NOT_AUTHORIZED,
+                "protocol_not_allowed",
+                f"device profile {rules.name!r} does not allow MQTT",
             )
         return True
 
