@@ -136,12 +136,6 @@ async def serving(backend: Backend, **overrides: object) -> AsyncIterator[Endpoi
             await server.close()
 
 
-@pytest.fixture
-async def endpoint(backend: Backend) -> AsyncIterator[Endpoint]:
-    async with serving(backend) as running:
-        yield running
-
-
 def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -232,15 +226,6 @@ class PahoDevice:
     async def close(self) -> None:
         self.client.disconnect()
         await asyncio.to_thread(self.client.loop_stop)
-
-
-@pytest.fixture
-async def devices() -> AsyncIterator[list[PahoDevice]]:
-    """Paho clients a test opens, closed afterwards whatever happened."""
-    opened: list[PahoDevice] = []
-    yield opened
-    for device in opened:
-        await device.close()
 
 
 async def connected(
@@ -510,6 +495,13 @@ async def test_values_outside_the_profiles_range_are_refused_and_counted(
     admin = app.as_role(Role.ADMINISTRATOR)
     profile = await create_profile(app.client, admin)
     created = await create_device(app.client, admin, profile_id=profile["id"])
+
+    async def profile_known() -> bool:
+        url = f"/api/v1/{created['access_token']}/telemetry"
+        # a probe on another key: stored if the profile is not known yet
+        return (await app.client.post(url, json={"occupancy": 150})).status_code == 400
+
+    await eventually(profile_known)
     device = await connected(endpoint, devices, created["access_token"], MQTT_5)
     before = counter("roadwatch_mqtt_rejected_total", reason="out_of_range")
     assert await device.publish(TELEMETRY, '{"speed": 999}') == 0x99
@@ -537,7 +529,7 @@ async def test_unsupported_topic_is_refused_and_counted(
     _, token = await endpoint.new_device()
     device = await connected(endpoint, devices, token, MQTT_5)
     before = counter("roadwatch_mqtt_rejected_total", reason="unsupported_topic")
-    assert await device.publish("v1/gateway/telemetry", '{"dev": [{"a": 1}]}') == 0x90
+    assert await device.publish("v1/devices/me/firmware", '{"a": 1}') == 0x90
     assert counter("roadwatch_mqtt_rejected_total", reason="unsupported_topic") == before + 1
     assert await device.publish(TELEMETRY, '{"a": 1}') == 0
 

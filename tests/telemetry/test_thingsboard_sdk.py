@@ -6,8 +6,10 @@ import asyncio
 from typing import Any
 
 import tb_device_mqtt
+import tb_gateway_mqtt
 
 from roadwatch.platform.auth import Role
+from tests.factories.devices import create_device
 from tests.fixtures.backends import Backend
 from tests.support.waiting import eventually
 from tests.telemetry.test_mqtt import serving
@@ -69,6 +71,51 @@ async def test_the_sdk_sends_telemetry_gets_attributes_and_answers_commands(
             assert answered.status_code == 200, answered.text
             assert answered.json()["response"] == {"applied": "eco"}
             assert answered.json()["status"] == "replied"
+        finally:
+            client.stop()
+            await asyncio.to_thread(client.disconnect)
+
+
+async def test_the_sdks_gateway_client_speaks_for_the_devices_behind_it(
+    backend: Backend,
+) -> None:
+    async with serving(backend) as endpoint:
+        app = endpoint.app
+        admin = app.as_role(Role.ADMINISTRATOR)
+        gateway = await create_device(app.client, admin, extra={"gateway": True})
+        child = await create_device(app.client, admin)
+        client = tb_gateway_mqtt.TBGatewayMqttClient(
+            "127.0.0.1", port=endpoint.port, username=gateway["access_token"]
+        )
+
+        def on_command(gateway_client: Any, request: dict[str, Any]) -> None:
+            data = request["data"]
+            gateway_client.gw_send_rpc_reply(
+                request["device"], data["id"], {"applied": data["params"]["mode"]}
+            )
+
+        client.gw_set_server_side_rpc_request_handler(on_command)
+        try:
+            await asyncio.to_thread(client.connect)
+            await eventually(client.is_connected)
+            connected = await asyncio.to_thread(client.gw_connect_device, child["name"])
+            assert await asyncio.to_thread(connected.get) == 0
+            sent = await asyncio.to_thread(
+                client.gw_send_telemetry,
+                child["name"],
+                {"ts": 1_700_000_000_000, "values": {"speed": 51.5}},
+            )
+            assert await asyncio.to_thread(sent.get) == 0
+            latest = await app.client.get(f"/api/v1/telemetry/{child['id']}/latest", headers=admin)
+            assert latest.json()["speed"]["value"] == 51.5
+
+            answered = await app.client.post(
+                f"/api/v1/telemetry/{child['id']}/rpc",
+                json={"method": "setMode", "params": {"mode": "eco"}, "timeout_ms": 15_000},
+                headers=admin,
+            )
+            assert answered.status_code == 200, answered.text
+            assert answered.json()["response"] == {"applied": "eco"}
         finally:
             client.stop()
             await asyncio.to_thread(client.disconnect)

@@ -84,8 +84,7 @@ class MqttPusher:
         updates = await self._new_shared_changes(self.cursor)
         if not len(self.registry):
             return
-        connected = {s.device.id: s for s in self.registry.all()}
-        calls = await self._queued_calls(set(connected))
+        calls = await self._queued_calls(self.registry.connected_ids())
         for device_id in set(updates) | set(calls):
             if device_id in self.busy:
                 continue
@@ -147,8 +146,7 @@ class MqttPusher:
 
     async def _push_call(self, device_id: str, call: RpcCall) -> None:
         topic = f"{RPC_REQUEST_TOPIC}{call.request_id}"
-        session = next((s for s in self.registry.all() if s.device.id == device_id), None)
-        qos = session.granted_qos(topic) if session is not None else None
+        qos = self.registry.granted_qos(device_id, topic)
         if qos is None:
             return  # not subscribed to RPC requests: the call waits (an HTTP poll may take it)
         if not await rpc.claim_for_push(self.platform, call):

@@ -24,6 +24,8 @@ class DeviceRef:
     id: str
     name: str
     profile_id: str | None
+    # may speak for other devices (ThingsBoard's gateway API)
+    gateway: bool = False
 
 
 async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
@@ -33,13 +35,18 @@ async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
     async with platform.db.read_session() as session:
         row = (
             await session.execute(
-                select(DirectoryDevice.id, DirectoryDevice.name, DirectoryDevice.profile_id).where(
+                select(
+                    DirectoryDevice.id,
+                    DirectoryDevice.name,
+                    DirectoryDevice.profile_id,
+                    DirectoryDevice.gateway,
+                ).where(
                     DirectoryDevice.token_hash == secret_digest(token),
                     DirectoryDevice.active.is_(True),
                 )
             )
         ).first()
-    return DeviceRef(row.id, row.name, row.profile_id) if row else None
+    return DeviceRef(row.id, row.name, row.profile_id, bool(row.gateway)) if row else None
 
 
 async def _apply_device(session: AsyncSession, event: Event) -> None:
@@ -50,6 +57,7 @@ async def _apply_device(session: AsyncSession, event: Event) -> None:
         session.add(row)
     row.name = state["name"]
     row.type = state["type"]
+    row.gateway = (state.get("extra") or {}).get("gateway") is True
     profile_id = state.get("profile_id")
     if profile_id != row.profile_id or row.inactivity_timeout_ms is None:
         row.profile_id = profile_id

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,7 +29,8 @@ class DirectoryDevice(Base):
     __tablename__ = "telemetry_device"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # gateways name the devices they speak for
+    name: Mapped[str] = mapped_column(String(200), index=True)
     type: Mapped[str] = mapped_column(String(40))
     # SHA-256 of the access token; None while the device has no credentials
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
@@ -39,6 +41,8 @@ class DirectoryDevice(Base):
     # the last RPC request number handed out to this device
     rpc_seq: Mapped[int] = mapped_column(Integer, default=0)
     profile_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # `"gateway": true` in the device's extra: it may speak for others (gateway API)
+    gateway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # the profile's inactivity timeout, copied here so the offline sweep stays one UPDATE;
     # None: the platform's default
     inactivity_timeout_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -96,7 +96,10 @@ async def rules_for(platform: Platform, profile_id: str | None) -> ProfileRules:
         return held[1]
     async with platform.db.read_session() as session:
         row = await session.get(DirectoryProfile, profile_id)
-        rules = _rules(row) if row is not None and row.active else NO_PROFILE
+    if row is None:
+        # its event is still on the way: not remembered, so it applies as soon as it lands
+        return NO_PROFILE
+    rules = _rules(row) if row.active else NO_PROFILE
     cache[profile_id] = (now, rules)
     return rules
 

@@ -19,12 +19,13 @@ from typing import Any
 from roadwatch.platform.context import correlation_id_var
 from roadwatch.platform.errors import DomainError, is_unavailable
 from roadwatch.platform.runtime import Platform
-from roadwatch.telemetry import device_messages
+from roadwatch.telemetry import device_messages, gateway_messages
 from roadwatch.telemetry.attributes import InvalidAttributes
-from roadwatch.telemetry.ingest import InvalidPayload, Point, parse_points, store_points
+from roadwatch.telemetry.ingest import DeviceRef, InvalidPayload, Point, parse_points, store_points
 from roadwatch.telemetry.mqtt import metrics, topics
 from roadwatch.telemetry.mqtt.outbound import Hangup, Outbound
 from roadwatch.telemetry.mqtt.packets import MQTT_5, PubAck, Publish, Reason
+from roadwatch.telemetry.mqtt.registry import registry_for
 from roadwatch.telemetry.profiles import ProfileRules, ValueOutOfRange, rules_for
 from roadwatch.telemetry.status import note_activity
 
@@ -50,16 +51,16 @@ class Inbound:
     def __init__(
         self,
         platform: Platform,
-        device_id: str,
-        profile_id: str | None,
+        device: DeviceRef,
         out: Outbound,
         push: Push,
         log_fields: Callable[[], dict[str, Any]],
         capacity: int,
     ) -> None:
         self.platform = platform
-        self.device_id = device_id
-        self.profile_id = profile_id
+        self.device = device
+        self.device_id = device.id
+        self.profile_id = device.profile_id
         self.out = out
         self.push = push
         self.log_fields = log_fields
@@ -86,7 +87,8 @@ class Inbound:
     async def _handle(self, batch: list[Received]) -> None:
         telemetry: list[Received] = []
         for item in batch:
-            if device_messages.handles(item.publish.topic):
+            topic = item.publish.topic
+            if device_messages.handles(topic) or gateway_messages.handles(topic):
                 # what came before is done (and acknowledged) first
                 await self._store(telemetry)
                 telemetry = []
@@ -141,9 +143,19 @@ class Inbound:
         publish = item.publish
         correlation_id_var.set(uuid.uuid4().hex)
         try:
-            replies = await device_messages.on_device_message(
-                self.platform, self.device_id, publish.topic, publish.payload
-            )
+            if gateway_messages.handles(publish.topic):
+                replies = await gateway_messages.on_gateway_message(
+                    self.platform,
+                    registry_for(self.platform),
+                    self.device_id,
+                    self.device.gateway,
+                    publish.topic,
+                    publish.payload,
+                )
+            else:
+                replies = await device_messages.on_device_message(
+                    self.platform, self.device_id, publish.topic, publish.payload
+                )
         except (InvalidPayload, InvalidAttributes) as exc:
             verdict = self._refused("invalid_payload", Reason.PAYLOAD_FORMAT_INVALID, exc.detail)
             await self._ack(item, verdict)

@@ -102,8 +102,7 @@ class Session:
     async def _connected(self, connect: Connect) -> None:
         self._inbound = Inbound(
             self.platform,
-            self.device.id,
-            self.device.profile_id,
+            self.device,
             self.out,
             self.push,
             self._log_fields,
