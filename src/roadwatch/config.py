@@ -90,6 +90,28 @@ class MqttSettings(BaseModel):
     push_ack_timeout_s: float = Field(default=10.0, gt=0)
 
 
+class MqttBridgeSettings(BaseModel):
+    """Taking device messages from a site's existing MQTT broker (`ROADWATCH_MQTT_BRIDGE__*`).
+
+    Devices publish to `<topic_prefix>/<access token>/telemetry` (or `/attributes`) on that
+    broker; the bridge subscribes at QoS 1 in a persistent session, so messages sent while
+    roadwatch is down wait in the broker, and acknowledges each only once it is stored.
+    """
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    # the broker keeps the bridge's session (and what arrives meanwhile) under this id
+    client_id: str = Field(default="roadwatch-bridge", min_length=1, max_length=64)
+    topic_prefix: str = Field(default="roadwatch", pattern=r"^[^#+]+$")
+    # replicas sharing the work: a shared subscription `$share/<group>/...` (empty: none)
+    share_group: str = Field(default="", pattern=r"^[^/#+]*$")
+    keep_alive_s: int = Field(default=30, ge=5, le=3600)
+    reconnect_delay_s: float = Field(default=2.0, gt=0)
+
+
 class GatewaySettings(BaseModel):
     # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
     upstreams: dict[str, str] = Field(default_factory=dict)
@@ -135,6 +157,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mqtt_bridge: MqttBridgeSettings = Field(default_factory=MqttBridgeSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod

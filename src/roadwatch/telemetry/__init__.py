@@ -11,6 +11,7 @@ from roadwatch.telemetry.device_attributes_api import router as device_attribute
 from roadwatch.telemetry.device_rpc_api import router as device_rpc_router
 from roadwatch.telemetry.directory import on_device_event
 from roadwatch.telemetry.mqtt import run_mqtt_server, start_mqtt_server
+from roadwatch.telemetry.mqtt.bridge import run_mqtt_bridge
 from roadwatch.telemetry.partitions import keep_partitions, prepare_partitions
 from roadwatch.telemetry.query_api import router as query_router
 from roadwatch.telemetry.rpc import expire_rpc_calls
@@ -44,5 +45,12 @@ module = Module(
         ),
     ),
     startup=(prepare_partitions, start_mqtt_server),
-    tasks=(keep_partitions, keep_status, expire_rpc_calls, push_to_mqtt_devices, run_mqtt_server),
+    tasks=(
+        keep_partitions,
+        keep_status,
+        expire_rpc_calls,
+        push_to_mqtt_devices,
+        run_mqtt_server,
+        run_mqtt_bridge,
+    ),
 )

@@ -29,3 +29,12 @@ PUBACK_SECONDS = Histogram(
 SENT = Counter(
     "roadwatch_mqtt_messages_sent_total", "Messages pushed to devices", ["kind", "delivered"]
 )
+BRIDGED = Counter(
+    "roadwatch_mqtt_bridge_messages_total",
+    "Messages taken from the site broker by outcome (stored, invalid_payload, unknown_token, "
+    "out_of_range, unsupported_topic)",
+    ["result"],
+)
+BRIDGE_CONNECTED = Gauge(
+    "roadwatch_mqtt_bridge_connected", "1 while the bridge holds its session with the broker"
+)
