@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -22,8 +23,8 @@ async def test_a_device_created_in_one_process_is_consumed_in_another(
     backend.extra_groups.append(group)
     seen: list[Event] = []
 
-    async def record(event: Event) -> None:
-        seen.append(event)
+    async def record(events: Sequence[Event]) -> None:
+        seen.extend(events)
 
     # this test process is the consumer; the devices service runs in its own process
     consumer = create_bus(backend.bus_url, backend.bus.exchange, backend.bus.queue_prefix)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.platform.events import Event, new_event
-from roadwatch.platform.events.bus import Subscription, create_bus
+from roadwatch.platform.events.bus import BusUnavailable, Subscription, create_bus
 from roadwatch.platform.events.inbox import idempotent
 from tests.fixtures.app import RunningApp, run_app
 from tests.fixtures.backends import Backend
@@ -134,3 +134,32 @@ async def test_a_failing_in_process_consumer_leaves_the_event_in_the_outbox_unti
 
 async def _no_pending(running: RunningApp) -> bool:
     return await running.platform.relay.pending() == 0
+
+
+async def test_one_event_that_cannot_be_handled_holds_up_only_itself_and_those_after_it(
+    backend: Backend, running: RunningApp
+) -> None:
+    handled: list[str] = []
+    group = "test-poison"
+    backend.extra_groups.append(group)
+
+    async def picky(event: Event, session: AsyncSession) -> None:
+        if event.payload["n"] == 3:
+            raise RuntimeError("cannot handle n=3")
+        handled.append(event.entity_id)
+
+    bus = create_bus(backend.bus_url, backend.bus.exchange, backend.bus.queue_prefix)
+    bus.subscribe(Subscription(group, ("tests.#",), idempotent(running.platform.db, group, picky)))
+    await bus.start()
+    try:
+        events = [new_event("tests.thing.happened", "thing", f"t{n}", {"n": n}) for n in range(6)]
+        try:
+            await bus.publish(events)
+        except BusUnavailable:
+            pass  # in-process: the failure comes back to the publisher
+        # delivered together, they fell back to one by one: t0..t2 are in, t3 never
+        await eventually(lambda: handled[:3] == ["t0", "t1", "t2"])
+        await asyncio.sleep(0.3)
+        assert "t3" not in handled
+    finally:
+        await bus.close()

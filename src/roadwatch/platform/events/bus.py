@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 
 from roadwatch.platform.events.envelope import Event
 
-Deliver = Callable[[Event], Awaitable[None]]
+# hands a consumer the events it has been sent, several at once when several are waiting,
+# in the order they were published
+Deliver = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class BusUnavailable(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import String, select
@@ -32,28 +32,51 @@ class InboxRow(Base):
 def idempotent(db: Database, group: str, handler: Handler) -> Deliver:
     """Wrap a handler so that it runs at most once per event id for this group.
 
-    The inbox row and the handler's writes commit together: either both happen or neither,
-    so a crash between them re-delivers and the handler runs again from scratch.
+    The inbox rows and the handler's writes commit together: either both happen or neither,
+    so a crash between them re-delivers and the handler runs again from scratch. Events
+    delivered together are handled in one transaction (a bulk import's thousands of events
+    cost a few commits, not thousands); if that fails, they are handled one by one, so one
+    event that cannot be handled holds up only itself and those after it.
     """
 
-    async def deliver(event: Event) -> None:
-        token = correlation_id_var.set(event.correlation_id or None)
-        try:
-            async with db.session() as session:
-                seen = await session.scalar(
+    async def handle_all(events: Sequence[Event]) -> None:
+        async with db.session() as session:
+            ids = [e.id for e in events]
+            seen = set(
+                await session.scalars(
                     select(InboxRow.event_id).where(
-                        InboxRow.group == group, InboxRow.event_id == event.id
+                        InboxRow.group == group, InboxRow.event_id.in_(ids)
                     )
                 )
-                if seen is not None:
+            )
+            fresh: list[Event] = []
+            for event in events:
+                if event.id in seen:
                     EVENTS_DUPLICATE.labels(group).inc()
-                    return
-                session.add(InboxRow(group=group, event_id=event.id))
-                # a concurrent replica handling the same id loses at commit on the primary key
-                await session.flush()
-                await handler(event, session)
+                    continue
+                seen.add(event.id)  # a repeat within the same delivery
+                fresh.append(event)
+            session.add_all(InboxRow(group=group, event_id=e.id) for e in fresh)
+            # a concurrent replica handling the same id loses at commit on the primary key
+            await session.flush()
+            for event in fresh:
+                token = correlation_id_var.set(event.correlation_id or None)
+                try:
+                    await handler(event, session)
+                finally:
+                    correlation_id_var.reset(token)
+        for event in fresh:
             EVENTS_CONSUMED.labels(group, event.type).inc()
-        finally:
-            correlation_id_var.reset(token)
+
+    async def deliver(events: Sequence[Event]) -> None:
+        if len(events) == 1:
+            await handle_all(events)
+            return
+        try:
+            await handle_all(events)
+        except Exception:
+            log.warning("group %s: a batch of %d events failed; one by one", group, len(events))
+            for event in events:
+                await handle_all([event])
 
     return deliver

@@ -1,7 +1,8 @@
 """The in-process bus of the embedded shape.
 
 Delivery is synchronous: publish() returns after every matching consumer has handled the
-event, so the relay marks an outbox row published only once its consumers are done. A crash
+events (each consumer gets all of its events of a publish at once), so the relay marks an
+outbox row published only once its consumers are done. A crash
 in between re-delivers from the outbox, and the consumers' inbox drops the repeat.
 """
 
@@ -33,17 +34,19 @@ class MemoryBus:
 
     async def publish(self, events: Sequence[Event]) -> None:
         async with self._lock:
-            for event in events:
-                for sub in self._subscriptions:
-                    if any(topic_matches(p, event.type) for p in sub.patterns):
-                        try:
-                            await sub.deliver(event)
-                        except Exception as exc:
-                            # Leave the event in the outbox; the relay retries with back-off.
-                            log.exception(
-                                "consumer failed", extra={"group": sub.group, "event": event.id}
-                            )
-                            raise BusUnavailable(f"consumer {sub.group} failed: {exc}") from exc
+            for sub in self._subscriptions:
+                matching = [
+                    e for e in events if any(topic_matches(p, e.type) for p in sub.patterns)
+                ]
+                if not matching:
+                    continue
+                try:
+                    await sub.deliver(matching)
+                except Exception as exc:
+                    # Leave the events in the outbox; the relay retries with back-off, and
+                    # the consumers that took them already drop the repeat (their inbox).
+                    log.exception("consumer failed", extra={"group": sub.group})
+                    raise BusUnavailable(f"consumer {sub.group} failed: {exc}") from exc
 
     async def check(self) -> None:
         return None
