@@ -54,6 +54,7 @@ from roadwatch.telemetry.mqtt.packets import (
     Will,
 )
 from roadwatch.telemetry.mqtt.properties import Prop, Properties
+from roadwatch.telemetry.mqtt.revocation import close_revoked
 from roadwatch.telemetry.mqtt.topics import matches, valid_filter
 from roadwatch.telemetry.mqtt.wire import MalformedPacket, decode_varint, encode_varint
 from tests.factories.devices import create_device, create_profile
@@ -444,6 +445,31 @@ async def test_revoked_token_no_longer_connects(
         assert await client.connect(token) == ConnAck(5)
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("change", ["rotate", "revoke", "delete"])
+async def test_a_connected_device_is_disconnected_once_its_credentials_go(
+    endpoint: Endpoint, devices: list[PahoDevice], change: str
+) -> None:
+    device_id, token = await endpoint.new_device()
+    device = await connected(endpoint, devices, token, MQTT_5)
+    admin = endpoint.app.as_role(Role.ADMINISTRATOR)
+    url = f"/api/v1/devices/{device_id}"
+    if change == "rotate":
+        answer = await endpoint.app.client.post(f"{url}/credentials", json={}, headers=admin)
+    elif change == "revoke":
+        answer = await endpoint.app.client.delete(f"{url}/credentials", headers=admin)
+    else:
+        answer = await endpoint.app.client.delete(url, headers=admin)
+    assert answer.status_code in (200, 204), answer.text
+
+    async def forgotten() -> bool:
+        return await device_for_token(endpoint.app.platform, token) is None
+
+    await eventually(forgotten)
+    assert await close_revoked(endpoint.app.platform, endpoint.registry) == [device_id]
+    assert await device.disconnected() == Reason.NOT_AUTHORIZED
+    await eventually(lambda: not endpoint.registry.is_connected(device_id))
 
 
 async def test_mqtt_31_is_refused_as_unacceptable_version(endpoint: Endpoint) -> None:

@@ -12,6 +12,7 @@ from roadwatch.telemetry.device_rpc_api import router as device_rpc_router
 from roadwatch.telemetry.directory import on_device_event
 from roadwatch.telemetry.mqtt import run_mqtt_server, start_mqtt_server
 from roadwatch.telemetry.mqtt.bridge import run_mqtt_bridge
+from roadwatch.telemetry.mqtt.revocation import close_revoked_sessions
 from roadwatch.telemetry.partitions import keep_partitions, prepare_partitions
 from roadwatch.telemetry.query_api import router as query_router
 from roadwatch.telemetry.rpc import expire_rpc_calls
@@ -52,5 +53,6 @@ module = Module(
         push_to_mqtt_devices,
         run_mqtt_server,
         run_mqtt_bridge,
+        close_revoked_sessions,
     ),
 )

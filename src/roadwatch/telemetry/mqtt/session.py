@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from roadwatch.platform.auth.digests import secret_digest
 from roadwatch.platform.errors import is_unavailable
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry.ingest import DeviceRef, device_for_token
@@ -77,6 +78,8 @@ class Session:
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self._device: DeviceRef | None = None
+        # the digest of the token it connected with: a rotated or revoked token ends it
+        self.token_hash = ""
         self._inbound: Inbound | None = None
         self._task: asyncio.Task[Any] | None = None
         self._reading: asyncio.Task[str] | None = None
@@ -243,6 +246,7 @@ class Session:
                 "not_authorized",
                 "unknown or revoked access token",
             )
+        self.token_hash = secret_digest(connect.username)
         if "mqtt" not in rules.protocols:
             return await self._refuse(
                 ConnectReturn.NOT_AUTHORIZED,
