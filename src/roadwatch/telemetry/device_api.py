@@ -14,7 +14,8 @@ from roadwatch.platform.auth import public
 from roadwatch.platform.errors import Unauthenticated
 from roadwatch.platform.http import read_body
 from roadwatch.platform.runtime import PlatformDep
-from roadwatch.telemetry.ingest import DeviceRef, device_for_token, parse_points, store_points
+from roadwatch.telemetry.group_commit import group_commit
+from roadwatch.telemetry.ingest import DeviceRef, device_for_token, parse_points
 from roadwatch.telemetry.profiles import rules_for
 from roadwatch.telemetry.status import note_activity
 
@@ -49,5 +50,5 @@ async def post_telemetry(token: str, request: Request, platform: PlatformDep) ->
     body = await read_body(request, settings.max_payload_bytes)
     points = parse_points(body, int(time.time() * 1000), settings.max_future_s * 1000)
     (await rules_for(platform, device.profile_id)).check(points)
-    await store_points(platform, device.id, points, source="http")
+    await group_commit(platform, "http").store(device.id, points)
     await note_activity(platform, device.id)

@@ -21,7 +21,8 @@ from roadwatch.platform.errors import DomainError, is_unavailable
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry import device_messages, gateway_messages
 from roadwatch.telemetry.attributes import InvalidAttributes
-from roadwatch.telemetry.ingest import DeviceRef, InvalidPayload, Point, parse_points, store_points
+from roadwatch.telemetry.group_commit import group_commit
+from roadwatch.telemetry.ingest import DeviceRef, InvalidPayload, Point, parse_points
 from roadwatch.telemetry.mqtt import metrics, topics
 from roadwatch.telemetry.mqtt.outbound import Hangup, Outbound
 from roadwatch.telemetry.mqtt.packets import MQTT_5, PubAck, Publish, Reason
@@ -108,7 +109,7 @@ class Inbound:
         if points:
             correlation_id_var.set(uuid.uuid4().hex)
             try:
-                await store_points(self.platform, self.device_id, points, source="mqtt")
+                await group_commit(self.platform, "mqtt").store(self.device_id, points)
             except Exception as exc:
                 taken = sum(1 for reason, _ in verdicts if reason == Reason.SUCCESS)
                 metrics.REJECTED.labels("store_failed").inc(taken)
