@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -182,7 +183,7 @@ def test_patrol_cars_drive_through_the_city_reporting_gps_fixes() -> None:
     track = [(r.values["latitude"], r.values["longitude"]) for r in of(fixes, "patrol-1")]
     # it moves, at road speeds: no jump between fixes 10 s apart beyond 90 km/h
     assert len(set(track)) > 10
-    for (lat1, lon1), (lat2, lon2) in zip(track, track[1:], strict=False):
+    for (lat1, lon1), (lat2, lon2) in itertools.pairwise(track):
         dy = (lat2 - lat1) * 111.32
         dx = (lon2 - lon1) * 111.32 * math.cos(math.radians(lat1))
         assert math.hypot(dx, dy) <= 90 / 360 + 0.02

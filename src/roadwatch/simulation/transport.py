@@ -17,6 +17,7 @@ import orjson
 
 from roadwatch.simulation.sensors import Reading
 
+CONNECT_TIMEOUT_S = 10.0
 # readings per message: a 60-lane-key reading is ~1 kB, well under the 1 MB payload limit
 MAX_READINGS_PER_MESSAGE = 300
 
@@ -99,18 +100,39 @@ class MqttTransport:
     def _client(self, token: str) -> Any:
         with self._lock:
             client = self._clients.get(token)
-            if client is None:
-                mqtt = self._mqtt
-                client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-                client.username_pw_set(token)
-                client.connect(self.host, self.port, keepalive=60)
-                client.loop_start()
-                self._clients[token] = client
+        if client is not None:
             return client
+        mqtt = self._mqtt
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        client.username_pw_set(token)
+        answered = threading.Event()
+        outcome: list[Any] = []
+
+        def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+            outcome.append(reason)
+            answered.set()
+
+        client.on_connect = on_connect
+        try:
+            client.connect(self.host, self.port, keepalive=60)
+        except OSError as exc:
+            raise Unavailable(f"MQTT: {exc}") from None
+        client.loop_start()
+        if not answered.wait(CONNECT_TIMEOUT_S):
+            client.loop_stop()
+            raise Unavailable("MQTT: no CONNACK")
+        if outcome[0].is_failure:
+            client.loop_stop()
+            client.disconnect()
+            # refused credentials: the same answer as HTTP's 401
+            raise UnknownToken(f"MQTT: connection refused ({outcome[0]})")
+        with self._lock:
+            self._clients[token] = client
+        return client
 
     def _publish(self, token: str, body: bytes) -> None:
+        client = self._client(token)
         try:
-            client = self._client(token)
             info = client.publish(self.TOPIC, body, qos=1)
             info.wait_for_publish(timeout=30)
         except (OSError, RuntimeError, ValueError) as exc:
