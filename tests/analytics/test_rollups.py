@@ -24,6 +24,20 @@ HOUR = 3_600_000
 # whole hours, a day back: inside telemetry's accepted range, clear of "now"
 START = (int(time.time() * 1000) // HOUR - 24) * HOUR
 KEYS = ("flow", "speed")
+ROLLUP_COLUMNS = (
+    "key",
+    "resolution_s",
+    "bucket_ts",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "m2",
+    "first_ts",
+    "first",
+    "last_ts",
+    "last",
+)
 
 
 async def send(client: httpx.AsyncClient, token: str, batch: list[tuple[str, int, Any]]) -> None:
@@ -124,11 +138,7 @@ async def stored_rollups(running: RunningApp, device_id: str) -> list[tuple[Any,
             .where(Rollup.device_id == device_id)
             .order_by(Rollup.key, Rollup.resolution_s, Rollup.bucket_ts)
         )
-        return [
-            (r.key, r.resolution_s, r.bucket_ts, r.count, r.sum, r.min, r.max, r.m2)
-            + (r.first_ts, r.first, r.last_ts, r.last)
-            for r in rows
-        ]
+        return [tuple(getattr(r, name) for name in ROLLUP_COLUMNS) for r in rows]
 
 
 async def test_a_rollup_query_names_what_is_wrong(running: RunningApp) -> None:
