@@ -79,14 +79,28 @@ def empty() -> Buckets:
     return Buckets(i, i, i, f, f, f, f, i, f, i, f)
 
 
-def _starts(series: I64, bucket: I64) -> npt.NDArray[np.intp]:
-    """Indexes where a new (series, bucket) group starts in arrays sorted by both."""
-    change = np.empty(series.size, dtype=bool)
-    if series.size:
+def _group_starts(code: I64) -> npt.NDArray[np.intp]:
+    """Indexes where a new group starts in a sorted array of group codes."""
+    change = np.empty(code.size, dtype=bool)
+    if code.size:
         change[0] = True
-        np.not_equal(series[1:], series[:-1], out=change[1:])
-        change[1:] |= bucket[1:] != bucket[:-1]
+        np.not_equal(code[1:], code[:-1], out=change[1:])
     return np.flatnonzero(change)
+
+
+# a series number and a time (ms, below 2^42: the year 2109) share one sortable int64
+TS_BITS = 42
+
+
+def _code(series: I64, ts: I64) -> I64:
+    return (series << TS_BITS) | ts
+
+
+def _sorted_by(code: I64) -> npt.NDArray[np.intp] | None:
+    """A stable order sorting `code`, or None when it is sorted already."""
+    if code.size < 2 or bool(np.all(code[1:] >= code[:-1])):
+        return None
+    return np.argsort(code, kind="stable")
 
 
 def dedupe_last(series: I64, ts: I64, values: F64) -> tuple[I64, I64, F64]:
@@ -94,22 +108,32 @@ def dedupe_last(series: I64, ts: I64, values: F64) -> tuple[I64, I64, F64]:
     sorted by (series, ts)."""
     if series.size == 0:
         return series, ts, values
-    order = np.lexsort((np.arange(series.size), ts, series))
-    s, t, v = series[order], ts[order], values[order]
-    # the last of each run of equal (series, ts) is the latest given
-    keep = np.ones(s.size, dtype=bool)
-    keep[:-1] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
-    return s[keep], t[keep], v[keep]
+    code = _code(series, ts)
+    order = _sorted_by(code)
+    if order is not None:
+        # stable: equal codes stay in the order given, so the last of a run is the latest
+        code, series, ts, values = code[order], series[order], ts[order], values[order]
+    keep = np.ones(code.size, dtype=bool)
+    np.not_equal(code[1:], code[:-1], out=keep[:-1])
+    if keep.all():
+        return series, ts, values
+    return series[keep], ts[keep], values[keep]
 
 
 def minute_buckets(series: I64, ts: I64, values: F64, width_ms: int = MINUTE_MS) -> Buckets:
     """Buckets of `width_ms` from raw points, which must be unique per (series, ts)."""
     if series.size == 0:
         return empty()
-    bucket = ts - np.mod(ts, width_ms)
-    order = np.lexsort((ts, series))
-    s, b, t, v = series[order], bucket[order], ts[order], values[order]
-    starts = _starts(s, b)
+    order = _sorted_by(_code(series, ts))
+    if order is not None:
+        series, ts, values = series[order], ts[order], values[order]
+    s, t, v = series, ts, values
+    b = t - np.mod(t, width_ms)
+    starts = _group_starts(_code(s, b))
+    if starts.size == s.size:
+        # every point alone in its bucket (sparse series): the same numbers, fewer steps
+        zeros = np.zeros(s.size)
+        return Buckets(s, b, np.ones(s.size, np.int64), v, v, v, zeros, t, v, t, v)
     ends = np.append(starts[1:], s.size) - 1
     count = np.diff(np.append(starts, s.size)).astype(np.int64)
     total = np.add.reduceat(v, starts)
@@ -135,10 +159,25 @@ def combine(fine: Buckets, width_ms: int) -> Buckets:
     """Coarser buckets of `width_ms` from finer ones (each fine bucket inside one coarse)."""
     if len(fine) == 0:
         return empty()
-    order = np.lexsort((fine.bucket, fine.series))
-    f = fine.take(order)
+    order = _sorted_by(_code(fine.series, fine.bucket))
+    f = fine if order is None else fine.take(order)
     coarse = f.bucket - np.mod(f.bucket, width_ms)
-    starts = _starts(f.series, coarse)
+    starts = _group_starts(_code(f.series, coarse))
+    if starts.size == len(f):
+        # each fine bucket alone in its coarse one: it is the coarse bucket as it is
+        return Buckets(
+            f.series,
+            coarse,
+            f.count,
+            f.sum,
+            f.min,
+            f.max,
+            f.m2,
+            f.first_ts,
+            f.first,
+            f.last_ts,
+            f.last,
+        )
     ends = np.append(starts[1:], len(f)) - 1
     sizes = np.diff(np.append(starts, len(f)))
     count = np.add.reduceat(f.count, starts)

@@ -198,6 +198,20 @@ class RollupRepository:
         )
         return list(rows.all())
 
+    async def rows(
+        self,
+        device_ids: Sequence[str],
+        keys: Sequence[str],
+        resolution_s: int,
+        start_ts: int,
+        end_ts: int,
+    ) -> Sequence[Any]:
+        """The same as fetch, as plain rows (no ORM objects): the read path of queries."""
+        columns = [c for c in Rollup.__table__.columns]
+        statement = self.select(device_ids, keys, resolution_s, start_ts, end_ts)
+        result = await self.session.execute(statement.with_only_columns(*columns))
+        return result.all()
+
     async def delete_range(self, device_id: str, start_ts: int, end_ts: int) -> None:
         await self.session.execute(
             delete(Rollup).where(

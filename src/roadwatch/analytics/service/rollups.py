@@ -30,6 +30,7 @@ from roadwatch.analytics.aggregate import (
     I64,
     MINUTE_MS,
     RESOLUTIONS,
+    TS_BITS,
     Buckets,
     combine,
     dedupe_last,
@@ -38,8 +39,8 @@ from roadwatch.analytics.aggregate import (
 from roadwatch.analytics.repository import PointRepository, RollupRepository
 
 HOUR_MS = RESOLUTIONS["1h"]
-# keys and ts share one int64 when matching points: ts below 2^42 ms (the year 2109)
-_TS_BITS = 42
+# keys and ts share one int64 when matching points (aggregate.TS_BITS)
+_TS_BITS = TS_BITS
 
 
 @dataclass
