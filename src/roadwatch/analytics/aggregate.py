@@ -120,15 +120,18 @@ def dedupe_last(series: I64, ts: I64, values: F64) -> tuple[I64, I64, F64]:
     return series[keep], ts[keep], values[keep]
 
 
-def minute_buckets(series: I64, ts: I64, values: F64, width_ms: int = MINUTE_MS) -> Buckets:
-    """Buckets of `width_ms` from raw points, which must be unique per (series, ts)."""
+def minute_buckets(
+    series: I64, ts: I64, values: F64, width_ms: int = MINUTE_MS, origin: int = 0
+) -> Buckets:
+    """Buckets of `width_ms` (starting at origin + k * width_ms) from raw points, which must
+    be unique per (series, ts)."""
     if series.size == 0:
         return empty()
     order = _sorted_by(_code(series, ts))
     if order is not None:
         series, ts, values = series[order], ts[order], values[order]
     s, t, v = series, ts, values
-    b = t - np.mod(t, width_ms)
+    b = t - np.mod(t - origin, width_ms)
     starts = _group_starts(_code(s, b))
     if starts.size == s.size:
         # every point alone in its bucket (sparse series): the same numbers, fewer steps
@@ -155,13 +158,14 @@ def minute_buckets(series: I64, ts: I64, values: F64, width_ms: int = MINUTE_MS)
     )
 
 
-def combine(fine: Buckets, width_ms: int) -> Buckets:
-    """Coarser buckets of `width_ms` from finer ones (each fine bucket inside one coarse)."""
+def combine(fine: Buckets, width_ms: int, origin: int = 0) -> Buckets:
+    """Coarser buckets of `width_ms` (starting at origin + k * width_ms) from finer ones,
+    each fine bucket inside one coarse."""
     if len(fine) == 0:
         return empty()
     order = _sorted_by(_code(fine.series, fine.bucket))
     f = fine if order is None else fine.take(order)
-    coarse = f.bucket - np.mod(f.bucket, width_ms)
+    coarse = f.bucket - np.mod(f.bucket - origin, width_ms)
     starts = _group_starts(_code(f.series, coarse))
     if starts.size == len(f):
         # each fine bucket alone in its coarse one: it is the coarse bucket as it is
