@@ -15,7 +15,8 @@ from roadwatch.platform.auth import Role
 from roadwatch.platform.events import Event
 from roadwatch.platform.events.outbox import OutboxRow
 from tests.factories.devices import create_device
-from tests.fixtures.app import RunningApp
+from tests.fixtures.app import RunningApp, run_app
+from tests.fixtures.backends import Backend
 from tests.support.waiting import eventually
 
 ALARMS = "/api/v1/analytics/alarms"
@@ -249,3 +250,32 @@ async def test_rules_are_listed_changed_and_deleted(
     ).status_code == 403
     assert (await running.client.delete(f"{RULES}/{rule['id']}", headers=admin)).status_code == 204
     assert (await running.client.get(f"{RULES}/{rule['id']}", headers=admin)).status_code == 404
+
+
+async def test_a_device_that_goes_silent_raises_its_offline_alarm_until_it_talks_again(
+    backend: Backend,
+) -> None:
+    # telemetry's sweep marks a device offline after 1 s of silence (it runs every few s)
+    async with run_app(backend.settings(telemetry={"inactivity_timeout_s": 1})) as running:
+        admin = running.as_role(Role.ADMINISTRATOR)
+        device = await create_device(running.client, admin)
+        response = await running.client.post(
+            RULES,
+            json={
+                "name": "Detector offline",
+                "scope": "device",
+                "scope_value": device["id"],
+                "key": "*",
+                "kind": "device_offline",
+                "severity": "WARNING",
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+        await send(running.client, device["access_token"], Clock(), flow=3)
+        alarm = await until_status(running, device["id"], "ACTIVE_UNACK")
+        assert alarm["type"] == "Detector offline"
+        assert alarm["severity"] == "WARNING"
+        await send(running.client, device["access_token"], Clock(), flow=4)
+        cleared = await until_status(running, device["id"], "CLEARED_UNACK")
+        assert cleared["id"] == alarm["id"]

@@ -5,7 +5,12 @@ reads another service's tables.
 """
 
 from roadwatch.analytics.api import PREFIX, router
-from roadwatch.analytics.handlers import on_batch, on_device_event
+from roadwatch.analytics.handlers import (
+    STATUS_CHANGED,
+    on_batch,
+    on_device_event,
+    on_status_changed,
+)
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 
@@ -16,5 +21,6 @@ module = Module(
     handlers=(
         EventHandler("analytics.rollups", (BATCH_INGESTED,), on_batch),
         EventHandler("analytics.directory", ("devices.device.*",), on_device_event),
+        EventHandler("analytics.status", (STATUS_CHANGED,), on_status_changed),
     ),
 )

@@ -12,6 +12,8 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.analytics.models import KnownDevice
+from roadwatch.analytics.repository import RuleRepository
+from roadwatch.analytics.service.alarms import AlarmService
 from roadwatch.analytics.service.evaluation import RuleEvaluation
 from roadwatch.analytics.service.rollups import RollupService
 from roadwatch.devices import events as device_events
@@ -54,4 +56,39 @@ async def on_device_event(event: Event, session: AsyncSession) -> None:
     profile = state.get("profile_id")
     row.profile_id = str(profile) if profile else None
     row.active = bool(state.get("active", True)) and event.type != device_events.DEVICE_DELETED
+    await session.flush()
+
+
+# telemetry's status event (published by telemetry.status, outside its events module: the
+# name is its contract here)
+STATUS_CHANGED = "telemetry.device.status_changed"
+
+
+async def on_status_changed(event: Event, session: AsyncSession) -> None:
+    """Raise or clear the alarms of the device's `device_offline` rules."""
+    device_id = event.entity_id
+    device = await session.get(KnownDevice, device_id)
+    rules = await RuleRepository(session).of_kind(
+        device_id,
+        device.type if device and device.type else None,
+        device.profile_id if device else None,
+        "device_offline",
+    )
+    alarms = AlarmService(session, "system")
+    last_activity = event.payload.get("last_activity_ts")
+    ts = int(last_activity) if last_activity else int(event.occurred_at.timestamp() * 1000)
+    for rule in rules:
+        if event.payload["online"]:
+            await alarms.clear_open(
+                device_id, rule.alarm_type, int(event.occurred_at.timestamp() * 1000), {}
+            )
+        else:
+            await alarms.raise_alarm(
+                device_id,
+                rule.alarm_type,
+                rule.severity,
+                ts,
+                {"rule": rule.name, "last_activity_ts": last_activity},
+                rule_id=rule.id,
+            )
     await session.flush()

@@ -265,6 +265,22 @@ class RuleRepository:
         )
         return list(rows.all())
 
+    async def of_kind(
+        self, device_id: str, device_type: str | None, profile_id: str | None, kind: str
+    ) -> list[Rule]:
+        """The enabled rules of this kind that apply to the device, whatever their key."""
+        scopes = [and_(Rule.scope == "device", Rule.scope_value == device_id)]
+        if device_type:
+            scopes.append(and_(Rule.scope == "device_type", Rule.scope_value == device_type))
+        if profile_id:
+            scopes.append(and_(Rule.scope == "profile", Rule.scope_value == profile_id))
+        rows = await self.session.scalars(
+            select(Rule)
+            .where(Rule.enabled.is_(True), Rule.kind == kind, or_(*scopes))
+            .order_by(Rule.created_at, Rule.id)
+        )
+        return list(rows.all())
+
 
 class AlarmRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -17,7 +17,9 @@ class RuleScope(StrEnum):
     PROFILE = "profile"
 
 
-RuleKindName = Literal["threshold", "zscore", "ewma", "rate_of_change", "seasonal", "missing_data"]
+RuleKindName = Literal[
+    "threshold", "zscore", "ewma", "rate_of_change", "seasonal", "missing_data", "device_offline"
+]
 
 
 class RuleCreate(BaseModel):

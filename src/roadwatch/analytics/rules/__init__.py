@@ -1,12 +1,13 @@
 """Anomaly rules, one file per kind: pure functions over NumPy arrays and a carried state.
 
 Each kind has a params model (documented parameters, checked on the rules API) and an
-`evaluate(params, ts, values, state) -> Evaluation`. `KINDS` is the registry.
+`evaluate(params, ts, values, state, now_ts) -> Evaluation`. `KINDS` is the registry.
 """
 
 from __future__ import annotations
 
 from roadwatch.analytics.rules import (
+    device_offline,
     ewma,
     missing_data,
     rate_of_change,
@@ -25,6 +26,7 @@ KINDS: dict[str, RuleKind] = {
         rate_of_change.KIND,
         seasonal.KIND,
         missing_data.KIND,
+        device_offline.KIND,
     )
 }
 
