@@ -18,7 +18,7 @@ of a boolean key is the share of time it was true). Strings and JSON values are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -78,11 +78,9 @@ def _code(series: I64, ts: I64) -> I64:
 
 @dataclass
 class Folded:
-    """What a batch changed: its new or changed points (for the rules) and the time range
-    of buckets rewritten per key (for cache invalidation)."""
+    """What a batch changed: its new or changed points, which the rules evaluate."""
 
     fresh: NumericBatch
-    touched: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def new_or_changed(batch: NumericBatch, stored_code: I64, stored_values: F64) -> I64:
@@ -129,12 +127,7 @@ class RollupService:
             device_id, fresh.key_names(fresh.series), fresh.ts, fresh.values
         )
         await self._recompute(device_id, fresh)
-        touched: dict[str, tuple[int, int]] = {}
-        for s in np.unique(fresh.series).tolist():
-            ts = fresh.ts[fresh.series == s]
-            start = int(ts.min()) - int(ts.min()) % HOUR_MS
-            touched[batch.keys[s]] = (start, int(ts.max()) - int(ts.max()) % HOUR_MS + HOUR_MS)
-        return Folded(fresh, touched)
+        return Folded(fresh)
 
     async def _stored(
         self, device_id: str, keys: list[str], start: int, end: int, only: list[str] | None = None
