@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from roadwatch.cli import db, gateway, serve, simulate, users, version
+from roadwatch.cli import analytics, db, gateway, serve, simulate, users, version
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="roadwatch traffic platform")
 serve.register(app)
@@ -13,6 +13,7 @@ db.register(app)
 users.register(app)
 simulate.register(app)
 version.register(app)
+analytics.register(app)
 
 
 def main() -> None:

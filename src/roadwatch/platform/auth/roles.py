@@ -30,6 +30,12 @@ PERMISSIONS: frozenset[str] = frozenset(
         # time-series reads; writing is for integrations back-filling data in bulk
         "telemetry:read",
         "telemetry:write",
+        # rollups and historical analytics; writing is configuring anomaly rules
+        "analytics:read",
+        "analytics:write",
+        # alarms: reading them; acknowledging, clearing, assigning and commenting
+        "alarms:read",
+        "alarms:write",
         "platform:admin",
     }
 )
@@ -37,10 +43,29 @@ PERMISSIONS: frozenset[str] = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: PERMISSIONS,
     # dispatchers assign patrol officers, so they look people up (name, unit, badge)
-    Role.DISPATCHER: frozenset({"users:read", "devices:read", "telemetry:read"}),
-    Role.PATROL_OFFICER: frozenset({"devices:read", "telemetry:read"}),
-    Role.ANALYST: frozenset({"devices:read", "telemetry:read"}),
+    # dispatchers handle alarms (acknowledge, clear, assign to an officer)
+    Role.DISPATCHER: frozenset(
+        {
+            "users:read",
+            "devices:read",
+            "telemetry:read",
+            "analytics:read",
+            "alarms:read",
+            "alarms:write",
+        }
+    ),
+    Role.PATROL_OFFICER: frozenset({"devices:read", "telemetry:read", "alarms:read"}),
+    Role.ANALYST: frozenset({"devices:read", "telemetry:read", "analytics:read", "alarms:read"}),
     Role.EDITOR: frozenset(),
-    Role.AUDITOR: frozenset({"users:read", "api_keys:read", "devices:read", "telemetry:read"}),
+    Role.AUDITOR: frozenset(
+        {
+            "users:read",
+            "api_keys:read",
+            "devices:read",
+            "telemetry:read",
+            "analytics:read",
+            "alarms:read",
+        }
+    ),
     Role.CITIZEN: frozenset(),
 }
