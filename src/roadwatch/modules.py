@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from roadwatch.audit import module as audit
 from roadwatch.devices import module as devices
 from roadwatch.identity import module as identity
 from roadwatch.platform.module import Module
 from roadwatch.telemetry import module as telemetry
 
-ALL: tuple[Module, ...] = (identity, devices, telemetry)
+ALL: tuple[Module, ...] = (identity, devices, telemetry, audit)
 BY_NAME: dict[str, Module] = {m.name: m for m in ALL}
 
 

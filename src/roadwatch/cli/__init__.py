@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from roadwatch.cli import db, gateway, serve, users, version
+from roadwatch.cli import audit, db, gateway, serve, users, version
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="roadwatch traffic platform")
 serve.register(app)
 gateway.register(app)
 db.register(app)
 users.register(app)
+audit.register(app)
 version.register(app)
 
 

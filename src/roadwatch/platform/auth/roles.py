@@ -30,6 +30,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         # time-series reads; writing is for integrations back-filling data in bulk
         "telemetry:read",
         "telemetry:write",
+        # the audit trail: every recorded event, entity state and history, the device board
+        "audit:read",
         "platform:admin",
     }
 )
@@ -41,6 +43,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.PATROL_OFFICER: frozenset({"devices:read", "telemetry:read"}),
     Role.ANALYST: frozenset({"devices:read", "telemetry:read"}),
     Role.EDITOR: frozenset(),
-    Role.AUDITOR: frozenset({"users:read", "api_keys:read", "devices:read", "telemetry:read"}),
+    Role.AUDITOR: frozenset(
+        {"users:read", "api_keys:read", "devices:read", "telemetry:read", "audit:read"}
+    ),
     Role.CITIZEN: frozenset(),
 }
