@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
+from sqlalchemy import exc as sa_exc
 
 from roadwatch.audit.chain import BadCheckpoint, check_checkpoint
 from roadwatch.audit.repository import EventFilter
@@ -23,6 +24,7 @@ from roadwatch.config import Settings
 from roadwatch.platform.db import Database, utcnow
 from roadwatch.platform.errors import DomainError
 from roadwatch.platform.logging import configure_logging
+from roadwatch.platform.migrations import current_revision, head_revision
 from roadwatch.platform.storage import create_object_store
 
 audit = typer.Typer(no_args_is_help=True, help="The audit trail: verify, export, retention.")
@@ -45,6 +47,12 @@ async def _integrity(settings: Settings) -> AsyncIterator[Integrity]:
     db = Database(settings.resolved_database_url, pool_size=2)
     store = create_object_store(settings.resolved_object_store_url)
     try:
+        found, wanted = await current_revision(db.engine), head_revision()
+        if found != wanted:
+            fail(
+                f"ROADWATCH_DATABASE_URL: schema is at revision {found or 'none'}, this "
+                f"release needs {wanted}; run `roadwatch migrate` first"
+            )
         yield Integrity(db, store)
     finally:
         await store.close()
@@ -60,8 +68,8 @@ def _run(settings: Settings, work: Callable[[Integrity], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as exc:
         fail(exc.detail)
-    except OSError as exc:
-        fail(f"ROADWATCH_DATABASE_URL: cannot reach the database ({exc})")
+    except (OSError, sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        fail(f"ROADWATCH_DATABASE_URL: cannot use the database ({str(exc).splitlines()[0]})")
 
 
 def _key(settings: Settings) -> str:
