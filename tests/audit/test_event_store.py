@@ -175,7 +175,6 @@ async def test_bad_queries_are_4xx_naming_the_problem(
         (f"{AUDIT}/events/export", {"format": "xml"}, 422, "format"),
         (f"{AUDIT}/entities/user/x/state", {"at": "soon"}, 422, "at"),
         (f"{AUDIT}/entities/spaceship/x/state", {}, 404, "entity_type"),
-        (f"{AUDIT}/entities/user/nobody/history", {}, 404, "no events"),
         (f"{AUDIT}/events/{uuid.uuid4()}", {}, 404, "not found"),
     ]
     for path, params, status, named in cases:
@@ -206,8 +205,71 @@ async def test_auditors_and_administrators_read_everything_others_only_their_own
     dispatcher = audited.as_role(Role.DISPATCHER)
     assert (await client.get(f"{AUDIT}/events", headers=dispatcher)).status_code == 403
     assert (await client.get(f"{AUDIT}/events")).status_code == 401
+    nobody = await client.get(f"{AUDIT}/entities/user/nobody/state", headers=auditor)
+    assert (nobody.json()["state"], nobody.json()["version"]) == (None, 0)
     state = (
         await client.get(f"{AUDIT}/entities/user/{citizen.id}/state", headers=as_citizen)
     ).json()
     assert state["state"]["email"] == citizen.email
     assert state["state"]["last_login_at"] is not None
+
+
+async def test_history_lists_each_change_with_what_it_changed(
+    audited: RunningApp, administrator: dict[str, str], auditor: dict[str, str]
+) -> None:
+    client = audited.client
+    device = await devices.create_device(client, administrator)
+    changed = await client.patch(
+        f"/api/v1/devices/{device['id']}",
+        json={"label": "A1 km 12", "location": {"lon": 24.1, "lat": 56.9}},
+        headers=administrator,
+    )
+    assert changed.status_code == 200, changed.text
+    await client.post(
+        f"/api/v1/telemetry/{device['id']}/attributes/shared",
+        json={"mode": "eco", "lanes": 3},
+        headers=administrator,
+    )
+    await client.delete(
+        f"/api/v1/telemetry/{device['id']}/attributes/shared",
+        params={"keys": "mode"},
+        headers=administrator,
+    )
+    await until_recorded(client, auditor, 5, entity_id=device["id"])
+
+    response = await client.get(f"{AUDIT}/entities/device/{device['id']}/history", headers=auditor)
+    assert response.status_code == 200, response.text
+    history = response.json()["items"]
+    assert [h["type"] for h in history] == [
+        "devices.credentials.changed",
+        "devices.device.created",
+        "devices.device.updated",
+    ]
+    update = {c["path"]: (c["before"], c["after"]) for c in history[2]["changes"]}
+    assert update["label"] == ("", "A1 km 12")
+    assert update["location"] == (None, {"lon": 24.1, "lat": 56.9})
+    assert set(update) == {"label", "location", "updated_at"}
+    assert history[2]["actor"] == "user:test-administrator"
+
+    attributes = (
+        await client.get(
+            f"{AUDIT}/entities/device_attributes/{device['id']}/history", headers=auditor
+        )
+    ).json()["items"]
+    assert [a["changes"] for a in attributes] == [
+        [
+            {"path": "shared.lanes", "before": None, "after": 3},
+            {"path": "shared.mode", "before": None, "after": "eco"},
+        ],
+        [{"path": "shared.mode", "before": "eco", "after": None}],
+    ]
+    # state before the deletion, by time
+    at = attributes[1]["occurred_at"]
+    just_before = (datetime.fromisoformat(at) - timedelta(microseconds=1)).isoformat()
+    then = await client.get(
+        f"{AUDIT}/entities/device_attributes/{device['id']}/state",
+        params={"at": just_before},
+        headers=auditor,
+    )
+    assert then.json()["state"]["shared"] == {"mode": "eco", "lanes": 3}
+    assert then.json()["version"] == 1

@@ -25,8 +25,6 @@ async def audit_state(
     response = await client.get(
         f"{AUDIT}/entities/{entity_type}/{entity_id}/state", params=params, headers=headers
     )
-    if response.status_code == 404:
-        return None
     assert response.status_code == 200, response.text
     state: dict[str, Any] | None = response.json()["state"]
     return state

@@ -148,7 +148,8 @@ async def entity_state(
         datetime | None, Query(description="the moment to rebuild (ISO 8601); now if absent")
     ] = None,
 ) -> EntityState:
-    """The entity's state at `at`, folded from its events; `state` is null before it existed."""
+    """The entity's state at `at`, folded from its events; `state` is null (and `version` 0)
+    when no event of it had occurred by then, or none is recorded."""
     require_owner_or(principal, _owner_of(entity_type, entity_id), READ)
     return await AuditQueries(session).state(entity_type, entity_id, at)
 

@@ -193,17 +193,18 @@ def subjects(fact: Fact) -> list[tuple[str, str]]:
 
 
 def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
-    """The changes from one state to the next: one entry per leaf that differs."""
+    """The changes from one state to the next: one entry per leaf that differs (a key that
+    appears or goes counts as None on the other side; objects are compared key by key)."""
     if isinstance(before, dict) and isinstance(after, dict):
         changes: list[dict[str, Any]] = []
         for key in sorted(set(before) | set(after), key=str):
             where = f"{path}.{key}" if path else str(key)
-            if key not in before:
-                changes.append({"path": where, "before": None, "after": after[key]})
-            elif key not in after:
-                changes.append({"path": where, "before": before[key], "after": None})
-            else:
-                changes.extend(diff(before[key], after[key], where))
+            old, new = before.get(key), after.get(key)
+            if key not in before and isinstance(new, dict):
+                old = {}
+            elif key not in after and isinstance(old, dict):
+                new = {}
+            changes.extend(diff(old, new, where))
         return changes
     if before == after and type(before) is type(after):
         return []

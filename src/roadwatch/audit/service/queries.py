@@ -136,8 +136,6 @@ class AuditQueries:
             for r in await self.repo.of_entity(entity_type, entity_id, reducer.event_types)
             if r.occurred_at <= when
         ]
-        if not rows and at is None:
-            raise NotFound(f"{entity_type} {entity_id}: no events recorded")
         return EntityState(
             entity_type=entity_type,
             entity_id=entity_id,
@@ -159,8 +157,6 @@ class AuditQueries:
         check_range(since, until)
         reducer = reducer_for(entity_type)
         rows = await self.repo.of_entity(entity_type, entity_id, reducer.event_types)
-        if not rows:
-            raise NotFound(f"{entity_type} {entity_id}: no events recorded")
         entries: list[HistoryEntry] = []
         state: dict[str, Any] | None = None
         for version, row in enumerate(rows, start=1):
