@@ -73,7 +73,7 @@ async def test_an_edited_or_deleted_event_is_found_by_verify(
     assert code == 0, said
     assert said.startswith("ok: ")
 
-    edited, deleted = recorded[2]["seq"], recorded[4]["seq"]
+    edited, deleted = recorded[2]["seq"], recorded[3]["seq"]
     async with behind_the_app(backend) as db:
         original = await db.scalar(
             text("SELECT payload FROM audit_event WHERE seq = :s"), {"s": edited}

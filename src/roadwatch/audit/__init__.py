@@ -2,7 +2,7 @@
 exports, and the state of any entity at any past time."""
 
 from roadwatch.audit.api import router
-from roadwatch.audit.handlers import GROUP, PATTERNS, record
+from roadwatch.audit.handlers import GROUP, PATTERNS, record, record_many
 from roadwatch.audit.tasks import keep_retention
 from roadwatch.platform.module import EventHandler, Module
 
@@ -10,6 +10,6 @@ module = Module(
     name="audit",
     router=router,
     prefixes=(router.prefix,),
-    handlers=(EventHandler(GROUP, PATTERNS, record),),
+    handlers=(EventHandler(GROUP, PATTERNS, record, handle_many=record_many),),
     tasks=(keep_retention,),
 )

@@ -58,17 +58,19 @@ class AuditRepository:
     async def head(self) -> AuditChainHead | None:
         return await self.session.get(AuditChainHead, HEAD_ID)
 
-    async def has_event(self, event_id: str) -> bool:
-        found = await self.session.scalar(
-            select(AuditEvent.seq).where(AuditEvent.event_id == event_id)
+    async def known_events(self, event_ids: list[str]) -> set[str]:
+        """Which of these events are stored already."""
+        if not event_ids:
+            return set()
+        found = await self.session.scalars(
+            select(AuditEvent.event_id).where(AuditEvent.event_id.in_(event_ids))
         )
-        return found is not None
+        return set(found)
 
-    def add(self, row: AuditEvent, refs: Sequence[tuple[str, str]]) -> None:
-        self.session.add(row)
-        self.session.add_all(
-            AuditEntityRef(entity_type=t, entity_id=i, seq=row.seq) for t, i in refs
-        )
+    async def insert(self, rows: Sequence[dict[str, Any]], refs: Sequence[dict[str, Any]]) -> None:
+        await self.session.execute(insert(AuditEvent), list(rows))
+        if refs:
+            await self.session.execute(insert(AuditEntityRef), list(refs))
 
     async def batch_from(
         self, after_seq: int, limit: int, until_seq: int | None = None
@@ -153,8 +155,13 @@ class AuditRepository:
 
     # -- the device board -----------------------------------------------------------------------
 
-    async def board_row(self, device_id: str) -> AuditDeviceBoard | None:
-        return await self.session.get(AuditDeviceBoard, device_id)
+    async def board_rows(self, device_ids: set[str]) -> dict[str, AuditDeviceBoard]:
+        if not device_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(AuditDeviceBoard).where(AuditDeviceBoard.device_id.in_(list(device_ids)))
+        )
+        return {row.device_id: row for row in rows}
 
     def board_query(self) -> Select[Any]:
         return select(AuditDeviceBoard)

@@ -17,7 +17,7 @@ from roadwatch.platform.auth.tokens import TokenCodec
 from roadwatch.platform.cache import create_cache
 from roadwatch.platform.db import Database
 from roadwatch.platform.events.bus import Subscription, create_bus
-from roadwatch.platform.events.inbox import idempotent
+from roadwatch.platform.events.inbox import idempotent, idempotent_many
 from roadwatch.platform.events.relay import OutboxRelay
 from roadwatch.platform.health import HealthChecks
 from roadwatch.platform.migrations import current_revision, head_revision, upgrade
@@ -114,9 +114,13 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
     bus = create_bus(s.bus_url, s.bus_exchange, s.bus_queue_prefix)
     for module in modules:
         for handler in module.handlers:
+            many = handler.handle_many
             bus.subscribe(
                 Subscription(
-                    handler.group, handler.patterns, idempotent(db, handler.group, handler.handle)
+                    handler.group,
+                    handler.patterns,
+                    idempotent(db, handler.group, handler.handle),
+                    idempotent_many(db, handler.group, many) if many is not None else None,
                 )
             )
     await _require("ROADWATCH_BUS_URL", s.bus_url, bus.start)

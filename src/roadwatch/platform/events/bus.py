@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from roadwatch.platform.events.envelope import Event
 
 Deliver = Callable[[Event], Awaitable[None]]
+# handles a run of events in one go (one transaction); in the order they were published
+DeliverMany = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class BusUnavailable(Exception):
@@ -23,6 +25,12 @@ class Subscription:
     # AMQP topic patterns over event types, e.g. "devices.device.*" or "#"
     patterns: tuple[str, ...]
     deliver: Deliver
+    # for consumers of many small events (the audit store): when given, a bus hands over
+    # whatever has arrived, up to MAX_BATCH events, in one call instead of one per event
+    deliver_many: DeliverMany | None = None
+
+
+MAX_BATCH = 500
 
 
 class Bus(Protocol):

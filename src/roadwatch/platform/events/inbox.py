@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roadwatch.platform.context import correlation_id_var
 from roadwatch.platform.db import Base, Database, UtcDateTime, utcnow
-from roadwatch.platform.events.bus import Deliver
+from roadwatch.platform.events.bus import Deliver, DeliverMany
 from roadwatch.platform.events.envelope import Event
 from roadwatch.platform.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, AsyncSession], Awaitable[None]]
+# a run of events (new to the group, in order) handled in one transaction
+BatchHandler = Callable[[Sequence[Event], AsyncSession], Awaitable[None]]
 
 
 class InboxRow(Base):
@@ -55,5 +57,39 @@ def idempotent(db: Database, group: str, handler: Handler) -> Deliver:
             EVENTS_CONSUMED.labels(group, event.type).inc()
         finally:
             correlation_id_var.reset(token)
+
+    return deliver
+
+
+def idempotent_many(db: Database, group: str, handler: BatchHandler) -> DeliverMany:
+    """idempotent() for a run of events: one transaction records the ids not seen before
+    and hands just those events, in order, to the handler."""
+
+    async def deliver(events: Sequence[Event]) -> None:
+        async with db.session() as session:
+            ids = [event.id for event in events]
+            seen = set(
+                await session.scalars(
+                    select(InboxRow.event_id).where(
+                        InboxRow.group == group, InboxRow.event_id.in_(ids)
+                    )
+                )
+            )
+            fresh: dict[str, Event] = {}
+            for event in events:
+                if event.id in seen or event.id in fresh:
+                    EVENTS_DUPLICATE.labels(group).inc()
+                else:
+                    fresh[event.id] = event
+            if not fresh:
+                return
+            now = utcnow()
+            await session.execute(
+                insert(InboxRow),
+                [{"group": group, "event_id": i, "handled_at": now} for i in fresh],
+            )
+            await handler(list(fresh.values()), session)
+        for event in fresh.values():
+            EVENTS_CONSUMED.labels(group, event.type).inc()
 
     return deliver

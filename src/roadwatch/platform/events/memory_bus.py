@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from roadwatch.platform.events.bus import BusUnavailable, Subscription
+from roadwatch.platform.events.bus import MAX_BATCH, BusUnavailable, Subscription
 from roadwatch.platform.events.envelope import Event, topic_matches
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class MemoryBus:
         async with self._lock:
             for event in events:
                 for sub in self._subscriptions:
-                    if any(topic_matches(p, event.type) for p in sub.patterns):
+                    if sub.deliver_many is None and _matches(sub, event):
                         try:
                             await sub.deliver(event)
                         except Exception as exc:
@@ -44,6 +44,20 @@ class MemoryBus:
                                 "consumer failed", extra={"group": sub.group, "event": event.id}
                             )
                             raise BusUnavailable(f"consumer {sub.group} failed: {exc}") from exc
+            for sub in self._subscriptions:
+                if sub.deliver_many is None:
+                    continue
+                matching = [event for event in events if _matches(sub, event)]
+                for start in range(0, len(matching), MAX_BATCH):
+                    try:
+                        await sub.deliver_many(matching[start : start + MAX_BATCH])
+                    except Exception as exc:
+                        log.exception("consumer failed", extra={"group": sub.group})
+                        raise BusUnavailable(f"consumer {sub.group} failed: {exc}") from exc
 
     async def check(self) -> None:
         return None
+
+
+def _matches(sub: Subscription, event: Event) -> bool:
+    return any(topic_matches(p, event.type) for p in sub.patterns)

@@ -8,6 +8,7 @@ robust connection reconnects with back-off and re-declares what it declared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from roadwatch.platform.events.bus import BusUnavailable, Subscription
+from roadwatch.platform.events.bus import MAX_BATCH, BusUnavailable, Subscription
 from roadwatch.platform.events.envelope import Event
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class RabbitMQBus:
     async def _consume(self, sub: Subscription) -> None:
         assert self._connection is not None
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=CONSUMER_PREFETCH)
+        batched = sub.deliver_many is not None
+        await channel.set_qos(prefetch_count=MAX_BATCH if batched else CONSUMER_PREFETCH)
         exchange = await channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
@@ -66,12 +68,54 @@ class RabbitMQBus:
 
         # One message at a time, in queue order: events about one entity stay in the order
         # they were committed (prefetch still batches the network traffic).
-        self._consumers.append(asyncio.create_task(self._drain(queue, sub)))
+        drain = self._drain_batches if batched else self._drain
+        self._consumers.append(asyncio.create_task(drain(queue, sub)))
 
     async def _drain(self, queue: Any, sub: Subscription) -> None:
         async with queue.iterator() as messages:
             async for message in messages:
                 await self._handle(message, sub)
+
+    async def _drain_batches(self, queue: Any, sub: Subscription) -> None:
+        # what has arrived goes to the consumer together, still in queue order; nothing
+        # waits for a batch to fill, so a quiet queue delivers one event at a time
+        arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        tag = await queue.consume(arrived.put)
+        try:
+            while True:
+                batch = [await arrived.get()]
+                while len(batch) < MAX_BATCH and not arrived.empty():
+                    batch.append(arrived.get_nowait())
+                await self._handle_many(batch, sub)
+        finally:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+
+    async def _handle_many(
+        self, messages: list[AbstractIncomingMessage], sub: Subscription
+    ) -> None:
+        assert sub.deliver_many is not None
+        events: list[Event] = []
+        taken: list[AbstractIncomingMessage] = []
+        for message in messages:
+            try:
+                events.append(Event.from_json(message.body))
+                taken.append(message)
+            except Exception:
+                log.exception("undecodable message rejected", extra={"group": sub.group})
+                await message.reject(requeue=False)
+        if not events:
+            return
+        try:
+            await sub.deliver_many(events)
+        except Exception:
+            log.exception("consumer failed", extra={"group": sub.group, "events": len(events)})
+            await asyncio.sleep(1.0)
+            for message in taken:
+                await message.nack(requeue=True)
+            return
+        for message in taken:
+            await message.ack()
 
     async def _handle(self, message: AbstractIncomingMessage, sub: Subscription) -> None:
         try:
