@@ -273,3 +273,19 @@ async def test_history_lists_each_change_with_what_it_changed(
     )
     assert then.json()["state"]["shared"] == {"mode": "eco", "lanes": 3}
     assert then.json()["version"] == 1
+
+
+async def test_times_without_a_zone_are_taken_as_utc(
+    audited: RunningApp, administrator: dict[str, str], auditor: dict[str, str]
+) -> None:
+    client = audited.client
+    account = await accounts.create_user(client, administrator, Role.EDITOR)
+    [created] = await until_recorded(client, auditor, 1, entity_id=account.id)
+    naive = datetime.fromisoformat(created["occurred_at"]).replace(tzinfo=None).isoformat()
+    found = await events(client, auditor, entity_id=account.id, **{"from": naive, "to": naive})
+    assert [e["id"] for e in found] == [created["id"]]
+    then = await client.get(
+        f"{AUDIT}/entities/user/{account.id}/state", params={"at": naive}, headers=auditor
+    )
+    assert then.status_code == 200, then.text
+    assert then.json()["state"]["email"] == account.email

@@ -23,10 +23,10 @@ from roadwatch.audit.schemas import (
     HistoryEntry,
 )
 from roadwatch.audit.service import AuditQueries, to_read
-from roadwatch.audit.service.queries import reducer_for
+from roadwatch.audit.service.queries import check_range, reducer_for, utc
 from roadwatch.platform.auth import CurrentPrincipal, Principal, authorize
 from roadwatch.platform.auth.ownership import require_owner_or
-from roadwatch.platform.pagination import Page, PageParams, PageParamsDep
+from roadwatch.platform.pagination import Page, PageParamsDep
 from roadwatch.platform.runtime import PlatformDep, ReadSessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -56,7 +56,9 @@ def _filter(
     since: Since = None,
     until: Until = None,
 ) -> EventFilter:
-    return EventFilter(entity_type, entity_id, actor, type, source, correlation_id, since, until)
+    return EventFilter(
+        entity_type, entity_id, actor, type, source, correlation_id, utc(since), utc(until)
+    )
 
 
 Filter = Annotated[EventFilter, Depends(_filter)]
@@ -90,7 +92,7 @@ async def export_events(
 ) -> StreamingResponse:
     """Every matching event in chain order, streamed as JSON lines or CSV."""
     # checked before the first byte, so bad input is still a 4xx
-    await AuditQueries(session).search(f, PageParams(limit=1))
+    check_range(f.since, f.until)
 
     async def body() -> AsyncIterator[bytes]:
         # the request's session ends when this handler returns; the stream needs its own
@@ -151,7 +153,7 @@ async def entity_state(
     """The entity's state at `at`, folded from its events; `state` is null (and `version` 0)
     when no event of it had occurred by then, or none is recorded."""
     require_owner_or(principal, _owner_of(entity_type, entity_id), READ)
-    return await AuditQueries(session).state(entity_type, entity_id, at)
+    return await AuditQueries(session).state(entity_type, entity_id, utc(at))
 
 
 @router.get("/entities/{entity_type}/{entity_id}/history", operation_id="audit_entity_history")
@@ -166,7 +168,9 @@ async def entity_history(
 ) -> Page[HistoryEntry]:
     """Each event of the entity, oldest first, with the fields it changed (before, after)."""
     require_owner_or(principal, _owner_of(entity_type, entity_id), READ)
-    items, total = await AuditQueries(session).history(entity_type, entity_id, since, until, page)
+    items, total = await AuditQueries(session).history(
+        entity_type, entity_id, utc(since), utc(until), page
+    )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -184,7 +188,10 @@ async def entity_events(
     require_owner_or(principal, _owner_of(entity_type, entity_id), READ)
     reducer_for(entity_type)
     rows, total = await AuditQueries(session).search(
-        EventFilter(entity_type=entity_type, entity_id=entity_id, since=since, until=until), page
+        EventFilter(
+            entity_type=entity_type, entity_id=entity_id, since=utc(since), until=utc(until)
+        ),
+        page,
     )
     return Page(items=[to_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 

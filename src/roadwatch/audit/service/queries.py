@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -72,6 +72,13 @@ def reducer_for(entity_type: str) -> Reducer:
             field="entity_type",
         )
     return reducer
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time given without a zone is taken as UTC, as every time in the store is."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def check_range(since: datetime | None, until: datetime | None) -> None:
