@@ -7,8 +7,8 @@ One server process runs the audit service alone (`serve --services audit`) on a 
 PostgreSQL database, consuming its durable queue bound to every routing key. The bench
 publishes `--events` domain events (device and user updates carrying full state, telemetry
 batch summaries, logins: the mix a city sees) in confirmed batches of `--batch`, and times
-from the first publish until the store holds them all. Each event is one transaction: inbox
-check, chain-head lock, the event row with its hash, its entity references, the board.
+from the first publish until the store holds them all. Each run of events the queue has at hand (up to 500) is one transaction: inbox
+check, chain-head lock, the event rows with their hashes, entity references, the board.
 Then `Integrity.verify` (what `roadwatch audit verify` runs) walks the same chain.
 """
 
@@ -154,8 +154,9 @@ async def main(total: int, batch: int) -> None:
         f"`python -m bench.audit --events {total} --batch {batch}`: {total:,} domain events "
         f"(device updates with full state, logins, telemetry batch summaries) published on "
         f"RabbitMQ in confirmed batches of {batch:,}; one server process running the audit "
-        "service alone appends each to the hash chain on PostgreSQL, one transaction per event "
-        "(inbox, chain-head lock, event row and hash, entity references, device board).",
+        "service alone appends each to the hash chain on PostgreSQL, one transaction per run "
+        "of events the queue has at hand (up to 500: inbox, chain-head lock, event rows and "
+        "hashes, entity references, device board).",
         "",
         "| step | time | events/s |",
         "|---|---|---|",
