@@ -7,8 +7,9 @@ One server process runs the audit service alone (`serve --services audit`) on a 
 PostgreSQL database, consuming its durable queue bound to every routing key. The bench
 publishes `--events` domain events (device and user updates carrying full state, telemetry
 batch summaries, logins: the mix a city sees) in confirmed batches of `--batch`, and times
-from the first publish until the store holds them all. Each run of events the queue has at hand (up to 500) is one transaction: inbox
-check, chain-head lock, the event rows with their hashes, entity references, the board.
+from the first publish until the store holds them all. Each run of events the queue has at
+hand (up to 500) is one transaction: inbox check, chain-head lock, the event rows with their
+hashes, entity references, the board.
 Then `Integrity.verify` (what `roadwatch audit verify` runs) walks the same chain.
 """
 
