@@ -162,7 +162,8 @@ class Integrity:
             prev_hash=start.last_hash if start else GENESIS,
         )
         wanted = checkpoint
-        async for row in self._stored_rows(walk.expected_seq - 1):
+        # up to the head read above: events appended meanwhile are the next walk's
+        async for row in self._stored_rows(walk.expected_seq - 1, head_seq):
             walk.feed([row])
             if walk.broken is not None:
                 break
