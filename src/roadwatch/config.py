@@ -112,6 +112,17 @@ class MqttBridgeSettings(BaseModel):
     reconnect_delay_s: float = Field(default=2.0, gt=0)
 
 
+class AuditSettings(BaseModel):
+    """The audit service (`ROADWATCH_AUDIT__*`)."""
+
+    # signs checkpoints of the hash chain (HMAC-SHA256); keep it away from the database's
+    # administrators, or a signed checkpoint proves nothing
+    checkpoint_key: str = ""
+    # events recorded longer ago are archived to the object store, then pruned from the
+    # database (daily, and by `roadwatch audit prune`); 0 keeps everything in the database
+    retention_days: int = Field(default=0, ge=0)
+
+
 class GatewaySettings(BaseModel):
     # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
     upstreams: dict[str, str] = Field(default_factory=dict)
@@ -159,6 +170,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     mqtt_bridge: MqttBridgeSettings = Field(default_factory=MqttBridgeSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @classmethod
     def settings_customise_sources(

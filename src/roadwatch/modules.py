@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from roadwatch.analytics import module as analytics
+from roadwatch.audit import module as audit
 from roadwatch.devices import module as devices
 from roadwatch.identity import module as identity
 from roadwatch.platform.module import Module
 from roadwatch.telemetry import module as telemetry
 
-ALL: tuple[Module, ...] = (identity, devices, telemetry, analytics)
+ALL: tuple[Module, ...] = (identity, devices, telemetry, analytics, audit)
 BY_NAME: dict[str, Module] = {m.name: m for m in ALL}
 
 

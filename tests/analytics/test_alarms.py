@@ -14,6 +14,7 @@ from sqlalchemy import select
 from roadwatch.platform.auth import Role
 from roadwatch.platform.events import Event
 from roadwatch.platform.events.outbox import OutboxRow
+from tests.factories.audit import audit_state
 from tests.factories.devices import create_device
 from tests.fixtures.app import RunningApp, run_app
 from tests.fixtures.backends import Backend
@@ -195,6 +196,14 @@ async def test_a_person_clears_assigns_and_comments_an_alarm(
     ]
     assert events[2].payload["comment"]["text"] == "patrol on its way"
     assert all(e.actor == "user:test-dispatcher" for e in events[1:])
+
+    # the audit trail rebuilds the alarm from its events alone
+    now = (await running.client.get(f"{ALARMS}/{alarm['id']}", headers=dispatcher)).json()
+
+    async def rebuilt() -> bool:
+        return await audit_state(running.client, admin, "alarm", alarm["id"]) == now
+
+    await eventually(rebuilt)
 
     # a patrol officer reads alarms but does not handle them
     officer = running.as_role(Role.PATROL_OFFICER)

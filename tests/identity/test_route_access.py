@@ -58,6 +58,10 @@ SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 OWNER_OR: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/users/{user_id}"): "users:read",
     ("PATCH", "/api/v1/users/{user_id}"): "users:write",
+    # the audit of one's own account (entity type `user`, one's own id)
+    ("GET", "/api/v1/audit/entities/{entity_type}/{entity_id}/state"): "audit:read",
+    ("GET", "/api/v1/audit/entities/{entity_type}/{entity_id}/history"): "audit:read",
+    ("GET", "/api/v1/audit/entities/{entity_type}/{entity_id}/events"): "audit:read",
 }
 
 # Routes of the device API (ThingsBoard's): they declare public(), and the handler then
@@ -96,6 +100,15 @@ class Caller:
     permissions: frozenset[str] = frozenset()
     # presents a credential that must be refused wherever it is presented
     bad: bool = False
+
+
+def owned_by(path: str, user_id: str) -> str:
+    """The path of an OWNER_OR route naming the user's own item."""
+    return (
+        path.replace("{user_id}", user_id)
+        .replace("{entity_type}", "user")
+        .replace("{entity_id}", user_id)
+    )
 
 
 def refused(name: str, headers: dict[str, str]) -> Caller:
@@ -238,13 +251,9 @@ async def test_an_owner_needs_no_permission_for_their_own_item(walked: RunningAp
     for (method, path), permission in OWNER_OR.items():
         assert not ROLE_PERMISSIONS[Role.CITIZEN] & {permission}
         body = BODIES.get((method, path))
-        own = await client.request(
-            method, path.replace("{user_id}", owner.id), headers=as_owner, json=body
-        )
+        own = await client.request(method, owned_by(path, owner.id), headers=as_owner, json=body)
         assert own.status_code == 200, f"{method} {path}: {own.text}"
-        others = await client.request(
-            method, path.replace("{user_id}", other.id), headers=as_owner, json=body
-        )
+        others = await client.request(method, owned_by(path, other.id), headers=as_owner, json=body)
         assert others.status_code == 403, f"{method} {path}: {others.text}"
 
 

@@ -204,7 +204,7 @@ class BulkProvisioning:
                 "updated_at": stamp,
             }
             # the same pair, in the same order, as a device created on its own
-            published.append(events.credentials_event(device_id, digest, self.actor))
+            published.append(events.credentials_event(device_id, digest, self.actor, state))
             published.append(
                 events.device_event(events.DEVICE_CREATED, device_id, state, self.actor)
             )

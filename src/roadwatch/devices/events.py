@@ -13,7 +13,8 @@ from roadwatch.platform.events import Event, new_event
 DEVICE_CREATED = "devices.device.created"
 DEVICE_UPDATED = "devices.device.updated"
 DEVICE_DELETED = "devices.device.deleted"
-# the device's access token changed or was revoked; carries its hash, never the token
+# the device's access token changed or was revoked; carries its hash, never the token, and
+# the device's state after the change (its `has_credentials` and `updated_at` move)
 CREDENTIALS_CHANGED = "devices.credentials.changed"
 ENTITY = "device"
 # a profile's full state after the change; never its provision secret
@@ -27,10 +28,13 @@ def device_event(type: str, device_id: str, state: dict[str, Any], actor: str) -
     return new_event(type, ENTITY, device_id, {"state": state}, actor=actor)
 
 
-def credentials_event(device_id: str, token_hash: str | None, actor: str) -> Event:
-    return new_event(
-        CREDENTIALS_CHANGED, ENTITY, device_id, {"token_hash": token_hash}, actor=actor
-    )
+def credentials_event(
+    device_id: str, token_hash: str | None, actor: str, state: dict[str, Any] | None = None
+) -> Event:
+    payload: dict[str, Any] = {"token_hash": token_hash}
+    if state is not None:
+        payload["state"] = state
+    return new_event(CREDENTIALS_CHANGED, ENTITY, device_id, payload, actor=actor)
 
 
 def profile_event(type: str, profile_id: str, state: dict[str, Any], actor: str) -> Event:

@@ -94,7 +94,10 @@ class DeviceService:
         device.token_hash = digest
         device.credentials_changed_at = utcnow()
         await self.session.flush()
-        publish(self.session, events.credentials_event(device.id, digest, self.actor))
+        await self.session.refresh(device)
+        publish(
+            self.session, events.credentials_event(device.id, digest, self.actor, _state(device))
+        )
         return token
 
     async def create(self, data: DeviceCreate) -> tuple[Device, str]:
@@ -131,7 +134,8 @@ class DeviceService:
         device.token_hash = None
         device.credentials_changed_at = utcnow()
         await self.session.flush()
-        publish(self.session, events.credentials_event(device.id, None, self.actor))
+        await self.session.refresh(device)
+        publish(self.session, events.credentials_event(device.id, None, self.actor, _state(device)))
 
     async def update(self, device_id: str, data: DeviceUpdate) -> Device:
         device = await self.get(device_id)

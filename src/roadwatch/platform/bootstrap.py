@@ -114,11 +114,8 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
     bus = create_bus(s.bus_url, s.bus_exchange, s.bus_queue_prefix)
     for module in modules:
         for handler in module.handlers:
-            bus.subscribe(
-                Subscription(
-                    handler.group, handler.patterns, idempotent(db, handler.group, handler.handle)
-                )
-            )
+            deliver = idempotent(db, handler.group, handler.handle, handler.handle_many)
+            bus.subscribe(Subscription(handler.group, handler.patterns, deliver))
     await _require("ROADWATCH_BUS_URL", s.bus_url, bus.start)
     health.add("bus", bus.check)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
-from roadwatch.platform.events.inbox import Handler
+from roadwatch.platform.events.inbox import BatchHandler, Handler
 
 if TYPE_CHECKING:
     from roadwatch.platform.runtime import Platform
@@ -25,6 +25,8 @@ class EventHandler:
     group: str
     patterns: tuple[str, ...]
     handle: Handler
+    # optional: takes each run of events delivered together at once, in their transaction
+    handle_many: BatchHandler | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         # alarms: reading them; acknowledging, clearing, assigning and commenting
         "alarms:read",
         "alarms:write",
+        # the audit trail: every recorded event, entity state and history, the device board
+        "audit:read",
         "platform:admin",
     }
 )
@@ -65,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "telemetry:read",
             "analytics:read",
             "alarms:read",
+            "audit:read",
         }
     ),
     Role.CITIZEN: frozenset(),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,8 @@ from roadwatch.platform.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, AsyncSession], Awaitable[None]]
+# a run of events (new to the group, in order) handled in one transaction
+BatchHandler = Callable[[Sequence[Event], AsyncSession], Awaitable[None]]
 
 
 class InboxRow(Base):
@@ -29,14 +31,17 @@ class InboxRow(Base):
     handled_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-def idempotent(db: Database, group: str, handler: Handler) -> Deliver:
+def idempotent(
+    db: Database, group: str, handler: Handler, handle_many: BatchHandler | None = None
+) -> Deliver:
     """Wrap a handler so that it runs at most once per event id for this group.
 
     The inbox rows and the handler's writes commit together: either both happen or neither,
     so a crash between them re-delivers and the handler runs again from scratch. Events
     delivered together are handled in one transaction (a bulk import's thousands of events
     cost a few commits, not thousands); if that fails, they are handled one by one, so one
-    event that cannot be handled holds up only itself and those after it.
+    event that cannot be handled holds up only itself and those after it. A consumer that
+    can do better with the whole run at once (the audit store) gives `handle_many`.
     """
 
     async def handle_all(events: Sequence[Event]) -> None:
@@ -56,15 +61,24 @@ def idempotent(db: Database, group: str, handler: Handler) -> Deliver:
                     continue
                 seen.add(event.id)  # a repeat within the same delivery
                 fresh.append(event)
-            session.add_all(InboxRow(group=group, event_id=e.id) for e in fresh)
-            # a concurrent replica handling the same id loses at commit on the primary key
-            await session.flush()
-            for event in fresh:
-                token = correlation_id_var.set(event.correlation_id or None)
-                try:
-                    await handler(event, session)
-                finally:
-                    correlation_id_var.reset(token)
+            if not fresh:
+                return
+            now = utcnow()
+            # one statement for the run; a concurrent replica handling the same id loses at
+            # commit on the primary key
+            await session.execute(
+                insert(InboxRow),
+                [{"group": group, "event_id": e.id, "handled_at": now} for e in fresh],
+            )
+            if handle_many is not None:
+                await handle_many(fresh, session)
+            else:
+                for event in fresh:
+                    token = correlation_id_var.set(event.correlation_id or None)
+                    try:
+                        await handler(event, session)
+                    finally:
+                        correlation_id_var.reset(token)
         for event in fresh:
             EVENTS_CONSUMED.labels(group, event.type).inc()
 

@@ -21,7 +21,8 @@ from roadwatch.platform.events.envelope import Event
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_S = 10.0
-CONSUMER_PREFETCH = 64
+# also the most events a consumer is handed at once
+CONSUMER_PREFETCH = 256
 
 
 class RabbitMQBus:
