@@ -12,7 +12,7 @@ from typing import Any
 from roadwatch.platform.events import Event, new_event
 
 ALARM_CREATED = "analytics.alarm.created"
-# still active, raised again by its rule: severity, end_ts or details changed
+# still active and its condition still holds: end_ts moved, or severity or details changed
 ALARM_UPDATED = "analytics.alarm.updated"
 ALARM_ACKNOWLEDGED = "analytics.alarm.acknowledged"
 ALARM_CLEARED = "analytics.alarm.cleared"

@@ -102,7 +102,9 @@ class AlarmService:
         """The open alarm of this originator and type, updated; a new one if none is open."""
         alarm = await self.repo.open_alarm(originator_id, type)
         if alarm is not None:
-            changed = alarm.severity != severity or alarm.details != details
+            changed = (
+                alarm.severity != severity or alarm.details != details or ts > alarm.end_ts
+            )
             alarm.end_ts = max(alarm.end_ts, ts)
             alarm.severity = severity
             alarm.details = details
@@ -127,10 +129,13 @@ class AlarmService:
         return alarm
 
     async def touch(self, originator_id: str, type: str, ts: int) -> None:
-        """The condition still holds at ts: the open alarm's end_ts moves (no event)."""
+        """The condition still holds at ts: the open alarm's end_ts moves. That is a change
+        of its state like any other, so it is an event (one per batch at most): the audit
+        trail rebuilds alarms from their events alone."""
         alarm = await self.repo.open_alarm(originator_id, type)
         if alarm is not None and ts > alarm.end_ts:
             alarm.end_ts = ts
+            await self._publish(events.ALARM_UPDATED, alarm)
 
     async def clear_open(
         self, originator_id: str, type: str, ts: int, details: dict[str, Any]
