@@ -1,7 +1,7 @@
-"""State at any time: random sequences of operations on users, devices and device attributes
-through the public API; afterwards the state the audit service rebuilds for every entity
-equals what the owning service shows now, and at every moment a snapshot was taken, equals
-that snapshot."""
+"""State at any time: random sequences of operations on users, devices, device attributes
+and alarms (raised by device telemetry, then handled by people) through the public API;
+afterwards the state the audit service rebuilds for every entity equals what the owning
+service shows now, and at every moment a snapshot was taken, equals that snapshot."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.factories.audit import (
     device_now,
     user_now,
 )
+from tests.factories.devices import until_token_accepted
 from tests.fixtures.app import RunningApp
 from tests.support.waiting import eventually
 
@@ -90,8 +91,15 @@ OPERATIONS = st.one_of(
         st.sampled_from(["shared", "server"]),
         st.lists(KEYS, min_size=1, max_size=2, unique=True),
     ),
+    st.tuples(st.just("raise_alarm"), PICK),
+    st.tuples(st.just("ack_alarm"), PICK),
+    st.tuples(st.just("clear_alarm"), PICK),
+    st.tuples(st.just("assign_alarm"), PICK, st.sampled_from(["officer-7", None])),
+    st.tuples(st.just("comment_alarm"), PICK, TEXT.filter(bool)),
     st.just(("snapshot",)),
 )
+ALARMS = "/api/v1/analytics/alarms"
+HOUR = 3_600_000
 
 
 @dataclass
@@ -100,6 +108,14 @@ class Run:
     admin: dict[str, str]
     users: list[accounts.Account] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+    # access tokens of the devices that still have one
+    tokens: dict[str, str] = field(default_factory=dict)
+    # devices with a speeding rule, and the alarms raised so far
+    ruled: set[str] = field(default_factory=set)
+    alarms: list[str] = field(default_factory=list)
+    clock: int = field(
+        default_factory=lambda: int(datetime.now(UTC).timestamp() * 1000) - 3_600_000
+    )
     # (moment, {(entity type, id): state the owning service showed})
     snapshots: list[tuple[datetime, dict[tuple[str, str], Any]]] = field(default_factory=list)
 
@@ -122,8 +138,13 @@ class Run:
             )
             assert created.status_code == 201, created.text
             self.devices.append(created.json()["id"])
+            self.tokens[created.json()["id"]] = created.json()["access_token"]
         elif name == "snapshot":
             await self.snapshot()
+        elif name == "raise_alarm":
+            await self.raise_alarm(args[0])
+        elif name.endswith("_alarm"):
+            await self.handle_alarm(name, *args)
         elif name in ("update_user", "change_role", "deactivate_user", "login"):
             account = self.user(args[0])
             if account is None:
@@ -146,11 +167,16 @@ class Run:
             if name == "update_device":
                 await client.patch(f"/api/v1/devices/{device}", json=args[1], headers=admin)
             elif name == "rotate_credentials":
-                await client.post(f"/api/v1/devices/{device}/credentials", json={}, headers=admin)
+                url = f"/api/v1/devices/{device}/credentials"
+                rotated = await client.post(url, json={}, headers=admin)
+                if rotated.status_code == 200:
+                    self.tokens[device] = rotated.json()["access_token"]
             elif name == "revoke_credentials":
                 await client.delete(f"/api/v1/devices/{device}/credentials", headers=admin)
+                self.tokens.pop(device, None)
             elif name == "delete_device":
                 await client.delete(f"/api/v1/devices/{device}", headers=admin)
+                self.tokens.pop(device, None)
             elif name == "set_attributes":
                 await self.when_telemetry_knows(device)
                 done = await client.post(
@@ -164,6 +190,59 @@ class Run:
                     params={"keys": ",".join(args[2])},
                     headers=admin,
                 )
+
+    async def raise_alarm(self, pick: int) -> None:
+        """The device drops under the limit, then goes over it: a new alarm (the one still
+        open, if any, is cleared by the drop); waits until analytics has raised it."""
+        client, admin = self.running.client, self.admin
+        device = self.device(pick)
+        token = self.tokens.get(device) if device else None
+        if device is None or token is None:
+            return
+        if device not in self.ruled:
+            rule = {
+                "name": "Speeding",
+                "scope": "device",
+                "scope_value": device,
+                "key": "speed",
+                "kind": "threshold",
+                "params": {"operator": "above", "threshold": 100},
+            }
+            made = await client.post("/api/v1/analytics/rules", json=rule, headers=admin)
+            assert made.status_code == 201, made.text
+            self.ruled.add(device)
+        await until_token_accepted(client, token)
+        self.clock += 2000
+        points = [
+            {"ts": self.clock - 1000, "values": {"speed": 50}},
+            {"ts": self.clock, "values": {"speed": 150}},
+        ]
+        sent = await client.post(f"/api/v1/{token}/telemetry", json=points)
+        assert sent.status_code == 200, sent.text
+        raised: list[str] = []
+
+        async def analysed() -> bool:
+            listed = await client.get(ALARMS, params={"originator_id": device}, headers=admin)
+            raised[:] = [a["id"] for a in listed.json()["items"] if a["start_ts"] == self.clock]
+            return bool(raised)
+
+        await eventually(analysed)
+        self.alarms.append(raised[0])
+
+    async def handle_alarm(self, name: str, pick: int, *args: Any) -> None:
+        """What a dispatcher does with an alarm; refused moves (409) change nothing."""
+        if not self.alarms:
+            return
+        client, admin = self.running.client, self.admin
+        url = f"{ALARMS}/{self.alarms[pick % len(self.alarms)]}"
+        if name == "ack_alarm":
+            await client.post(f"{url}/ack", headers=admin)
+        elif name == "clear_alarm":
+            await client.post(f"{url}/clear", headers=admin)
+        elif name == "assign_alarm":
+            await client.put(f"{url}/assignee", json={"assignee_id": args[0]}, headers=admin)
+        else:
+            await client.post(f"{url}/comments", json={"text": args[0]}, headers=admin)
 
     async def when_telemetry_knows(self, device: str) -> None:
         # telemetry learns of devices from events; in the distributed shape that takes a moment
@@ -183,6 +262,8 @@ class Run:
         for device in self.devices:
             states["device", device] = await device_now(client, admin, device)
             states["device_attributes", device] = await attributes_now(client, admin, device)
+        for alarm in self.alarms:
+            states["alarm", alarm] = (await client.get(f"{ALARMS}/{alarm}", headers=admin)).json()
         return states
 
     async def snapshot(self) -> None:
@@ -202,6 +283,8 @@ class Run:
             states["device_attributes", device] = comparable_attributes(
                 await audit_state(client, reader, "device_attributes", device, at)
             )
+        for alarm in self.alarms:
+            states["alarm", alarm] = await audit_state(client, reader, "alarm", alarm, at)
         return states
 
 
