@@ -1,4 +1,4 @@
-"""How the simulator delivers: nothing lost to the platform's rate limit, and MQTT as well
+"""How the simulator delivers: nothing held back by the platform's write limit, and MQTT as well
 as HTTP."""
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ def _count_series(client: httpx.Client, admin: dict[str, str], name: str) -> lis
     return [p["ts"] for p in series.get("count", [])]
 
 
-def test_a_throttled_simulator_waits_as_told_and_loses_nothing(
+def test_a_strict_write_limit_does_not_hold_back_device_telemetry(
     embedded_backend: Backend, tmp_path: Path
 ) -> None:
     backend = embedded_backend
     admin = {"Authorization": f"Bearer {access_token(backend)}"}
-    # a platform far stricter than the default: 15 writes per 2 s for one address
+    # a platform far stricter than the default: 15 writes per 2 s for one address; the
+    # device API is not counted (a whole site of devices may share one address), so the
+    # simulator, sending as fast as it can, is never throttled and loses nothing
     env = {
         **backend.env(),
         "ROADWATCH_RATE_LIMITS__WRITES__REQUESTS": "15",
@@ -52,7 +54,7 @@ def test_a_throttled_simulator_waits_as_told_and_loses_nothing(
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "refused 0" in done.stdout
-        assert "throttled 0" not in done.stdout
+        assert "throttled 0," in done.stdout
         for name in ("slow-loop-N1-C", "slow-loop-S2-SE", "slow-loop-W2-W3"):
             assert _count_series(client, admin, name) == [
                 START_MS + n * MINUTE_MS for n in range(1, 6)
