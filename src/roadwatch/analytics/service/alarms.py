@@ -102,9 +102,7 @@ class AlarmService:
         """The open alarm of this originator and type, updated; a new one if none is open."""
         alarm = await self.repo.open_alarm(originator_id, type)
         if alarm is not None:
-            changed = (
-                alarm.severity != severity or alarm.details != details or ts > alarm.end_ts
-            )
+            changed = alarm.severity != severity or alarm.details != details or ts > alarm.end_ts
             alarm.end_ts = max(alarm.end_ts, ts)
             alarm.severity = severity
             alarm.details = details
