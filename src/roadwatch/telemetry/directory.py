@@ -59,7 +59,8 @@ async def _apply_device(session: AsyncSession, event: Event) -> None:
     row.type = state["type"]
     row.gateway = (state.get("extra") or {}).get("gateway") is True
     profile_id = state.get("profile_id")
-    if profile_id != row.profile_id or row.inactivity_timeout_ms is None:
+    # a profile's own changes reach its devices through on_profile_event
+    if profile_id != row.profile_id:
         row.profile_id = profile_id
         row.inactivity_timeout_ms = await profile_timeout_ms(session, profile_id)
     row.active = bool(state["active"]) and event.type != device_events.DEVICE_DELETED
