@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.devices import events as device_events
 from roadwatch.platform.auth.digests import secret_digest
+from roadwatch.platform.coalesce import Coalescer
 from roadwatch.platform.events import Event
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry.models import DirectoryDevice
@@ -36,6 +37,9 @@ class DeviceRef:
 # applied in this process forgets them all once committed, so in the embedded shape a
 # rotated or revoked token is refused at once, and by another replica within the TTL.
 _TOKENS = "telemetry.token-cache"
+_LOOKUPS = "telemetry.token-lookups"
+# bound parameters in one IN list (SQLite allows 32,766)
+LOOKUPS_PER_QUERY = 1000
 TOKEN_TTL_S = 5.0
 TOKEN_CACHE_MAX = 100_000
 _generation = 0
@@ -56,30 +60,49 @@ async def device_for_token(platform: Platform, token: str) -> DeviceRef | None:
     if hit is not None and hit[0] == _generation and hit[1] > now:
         return hit[2]
     generation = _generation
-    async with platform.db.read_session() as session:
-        row = (
-            await session.execute(
-                select(
-                    DirectoryDevice.id,
-                    DirectoryDevice.name,
-                    DirectoryDevice.profile_id,
-                    DirectoryDevice.gateway,
-                ).where(
-                    DirectoryDevice.token_hash == secret_digest(token),
-                    DirectoryDevice.active.is_(True),
-                )
-            )
-        ).first()
-    if row is None:
+    device = await _lookups(platform).submit(token)
+    if device is None:
         # not remembered: a device registered a moment ago must be accepted as soon as the
         # directory has it
         return None
-    device = DeviceRef(row.id, row.name, row.profile_id, bool(row.gateway))
     if len(cache) >= TOKEN_CACHE_MAX:
         cache.clear()
     # read under `generation`: a change committed meanwhile makes this entry stale at once
     cache[token] = (generation, now + TOKEN_TTL_S, device)
     return device
+
+
+def _lookups(platform: Platform) -> Coalescer[str, DeviceRef | None]:
+    # a thousand devices connecting at once are one query, not a thousand pooled connections
+    lookups: Coalescer[str, DeviceRef | None] | None = platform.extras.get(_LOOKUPS)
+    if lookups is None:
+        lookups = Coalescer(lambda tokens: _look_up(platform, tokens), LOOKUPS_PER_QUERY)
+        platform.extras[_LOOKUPS] = lookups
+    return lookups
+
+
+async def _look_up(platform: Platform, tokens: list[str]) -> list[DeviceRef | None]:
+    digests = {token: secret_digest(token) for token in tokens}
+    async with platform.db.read_session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    DirectoryDevice.token_hash,
+                    DirectoryDevice.id,
+                    DirectoryDevice.name,
+                    DirectoryDevice.profile_id,
+                    DirectoryDevice.gateway,
+                ).where(
+                    DirectoryDevice.token_hash.in_(set(digests.values())),
+                    DirectoryDevice.active.is_(True),
+                )
+            )
+        ).all()
+    found = {
+        row.token_hash: DeviceRef(row.id, row.name, row.profile_id, bool(row.gateway))
+        for row in rows
+    }
+    return [found.get(digests[token]) for token in tokens]
 
 
 async def _apply_device(session: AsyncSession, event: Event) -> None:
