@@ -114,9 +114,10 @@ class Inbound:
                 taken = sum(1 for reason, _ in verdicts if reason == Reason.SUCCESS)
                 metrics.REJECTED.labels("store_failed").inc(taken)
                 raise self._failed("storing telemetry", exc) from exc
-        # every answer of the run written at once, then one wait for the transport
-        for item, verdict in zip(batch, verdicts, strict=True):
-            self._ack(item, verdict)
+        # every answer of the run in one write, then one wait for the transport
+        with self.out.corked():
+            for item, verdict in zip(batch, verdicts, strict=True):
+                self._ack(item, verdict)
         await self.out.flush()
         await self.note_activity()
 

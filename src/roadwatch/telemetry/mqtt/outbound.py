@@ -8,6 +8,8 @@ reader then sees it end.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from roadwatch.telemetry.mqtt.codec import encode
 from roadwatch.telemetry.mqtt.packets import MQTT_5, MQTT_311, Disconnect, Packet, Publish, Reason
@@ -40,6 +42,7 @@ class Outbound:
         self._push_slots = asyncio.Semaphore(_MAX_PACKET_ID)
         self._awaiting_ack: dict[int, asyncio.Future[int]] = {}
         self._last_packet_id = 0
+        self._corked: list[bytes] | None = None
 
     def configure(self, version: int, connect_properties: Properties) -> None:
         self.version = version
@@ -73,8 +76,22 @@ class Outbound:
             props.values.pop(Prop.REASON_STRING, None)
             props.user.clear()
             data = encode(packet, self.version)
-        self.writer.write(data)
+        if self._corked is not None:
+            self._corked.append(data)
+        else:
+            self.writer.write(data)
         return True
+
+    @contextmanager
+    def corked(self) -> Iterator[None]:
+        """Packets written inside go to the transport together, as one write."""
+        self._corked = []
+        try:
+            yield
+        finally:
+            pending, self._corked = self._corked, None
+            if pending and not self.broken and not self.writer.is_closing():
+                self.writer.write(b"".join(pending))
 
     async def send(self, packet: Packet) -> bool:
         """Write a packet and wait until the transport has taken it."""
