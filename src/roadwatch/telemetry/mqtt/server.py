@@ -20,6 +20,9 @@ CLOSE_GRACE_S = 5.0
 _SERVER_KEY = "telemetry.mqtt.server"
 
 
+ACCEPT_BACKLOG = 4096
+
+
 class MqttServer:
     def __init__(self, platform: Platform, settings: MqttSettings, registry: SessionRegistry):
         self.platform = platform
@@ -40,8 +43,10 @@ class MqttServer:
         return self._server is not None and self._server.is_serving()
 
     async def start(self) -> None:
+        # a site's devices reconnect together after an outage: a deep accept queue (the
+        # kernel caps it at net.core.somaxconn) instead of asyncio's 100
         self._server = await asyncio.start_server(
-            self._handle, self.settings.host, self.settings.port
+            self._handle, self.settings.host, self.settings.port, backlog=ACCEPT_BACKLOG
         )
         log.info("mqtt: listening on %s:%d", self.settings.host, self.port)
 
