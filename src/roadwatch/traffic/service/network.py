@@ -344,9 +344,29 @@ class NetworkService:
                         "message": f"segment {sid} has {lanes[sid]} lanes",
                     }
                 )
+        for cam in draft.cameras:
+            sid = cam.place.segment_id
+            if sid in draft.named and sid not in seen:
+                continue
+            if sid not in lengths:
+                errors.append(
+                    {
+                        "feature": cam.where,
+                        "field": "properties.segment_id",
+                        "message": f"segment {sid} {_NOWHERE}",
+                    }
+                )
+            elif cam.place.offset_m > lengths[sid] + 0.01:
+                errors.append(
+                    {
+                        "feature": cam.where,
+                        "field": "properties.offset_m",
+                        "message": f"beyond the segment's length ({lengths[sid]:.1f} m)",
+                    }
+                )
         if errors:
             raise _invalid(errors)
-        if not draft.segments and not draft.detectors:
+        if not draft.segments and not draft.detectors and not draft.cameras:
             raise _invalid(
                 [
                     {
@@ -410,6 +430,14 @@ class NetworkService:
                 updated.detectors += 1
             elif outcome == "pending" and det.device_name:
                 pending.append(det.device_name)
+        for cam in draft.cameras:
+            was = await self.repo.camera(cam.device_id)
+            snapshot = (was.segment_id, was.offset_m, was.heading_deg, was.name) if was else None
+            row, fresh = await placement.place_camera(cam.device_id, cam.place)
+            if fresh:
+                created.cameras += 1
+            elif snapshot != (row.segment_id, row.offset_m, row.heading_deg, row.name):
+                updated.cameras += 1
         await placement.resolve_pending()
         report = ImportReport(
             format=draft.format, created=created, updated=updated, pending_detectors=sorted(pending)
