@@ -12,6 +12,7 @@ from roadwatch.platform.errors import Conflict, InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.traffic import events
+from roadwatch.traffic.metrics import DETECTORS_PLACED, NETWORK_IMPORTS
 from roadwatch.traffic.models import Road, Segment
 from roadwatch.traffic.network import geojson
 from roadwatch.traffic.network.draft import NetworkDraft
@@ -364,19 +365,17 @@ class NetworkService:
                         "message": f"beyond the segment's length ({lengths[sid]:.1f} m)",
                     }
                 )
-        if errors:
-            raise _invalid(errors)
         if not draft.segments and not draft.detectors and not draft.cameras:
-            raise _invalid(
-                [
-                    {
-                        "feature": "body",
-                        "field": "features",
-                        "message": "the file holds no segments or detectors",
-                    }
-                ]
+            errors.append(
+                {
+                    "feature": "body",
+                    "field": "features",
+                    "message": "the file holds no segments, detectors or cameras",
+                }
             )
-
+        if errors:
+            NETWORK_IMPORTS.labels(draft.format, "refused").inc()
+            raise _invalid(errors)
         created, updated = ImportCounts(), ImportCounts()
         for road_data in draft.roads.values():
             road = await self.session.get(Road, road_data.id)
@@ -439,6 +438,8 @@ class NetworkService:
             elif snapshot != (row.segment_id, row.offset_m, row.heading_deg, row.name):
                 updated.cameras += 1
         await placement.resolve_pending()
+        NETWORK_IMPORTS.labels(draft.format, "applied").inc()
+        DETECTORS_PLACED.labels("import").inc(created.detectors + updated.detectors)
         report = ImportReport(
             format=draft.format, created=created, updated=updated, pending_detectors=sorted(pending)
         )

@@ -14,6 +14,7 @@ from roadwatch.platform.errors import InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.traffic import events
+from roadwatch.traffic.metrics import DETECTORS_PLACED
 from roadwatch.traffic.models import Camera, Detector, KnownDevice, PendingPlacement, Segment
 from roadwatch.traffic.network.draft import DetectorDraft
 from roadwatch.traffic.repository import CAMERA_SORTABLE, DETECTOR_SORTABLE, NetworkRepository
@@ -95,7 +96,9 @@ class PlacementService:
     async def place_detector(self, device_id: str, data: DetectorPlace) -> tuple[Detector, bool]:
         """Place (or move) a detector; a 422 names what does not fit. True when new."""
         try:
-            return await self._place_detector(device_id, data)
+            placed = await self._place_detector(device_id, data)
+            DETECTORS_PLACED.labels("api").inc()
+            return placed
         except PlacementProblem as exc:
             raise InvalidInput(
                 str(exc), errors=[{"field": exc.field, "message": exc.message}]
@@ -319,6 +322,7 @@ class PlacementService:
             return
         try:
             await self._place_detector(device_id, place)
+            DETECTORS_PLACED.labels("device").inc()
         except PlacementProblem as exc:
             log.warning("cannot place device %s: %s", device_id, exc)
 
