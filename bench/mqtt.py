@@ -53,6 +53,23 @@ async def provision(url: str, count: int) -> list[str]:
     return tokens
 
 
+async def connect(port: int, token: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    # as a device does: a connection refused or reset in a connect storm is tried again
+    for attempt in range(10):
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+            writer.write(encode(Connect(MQTT_311, f"b-{token[:8]}", 600, username=token), MQTT_311))
+            await writer.drain()
+            _, connack = await read_frame(reader, 1 << 16)
+        except (OSError, asyncio.IncompleteReadError):
+            await asyncio.sleep(0.5 * (attempt + 1))
+            continue
+        if connack[-1] != 0:
+            raise RuntimeError(f"connection refused with return code {connack[-1]}")
+        return reader, writer
+    raise RuntimeError("could not connect in 10 attempts")
+
+
 async def device(
     port: int,
     token: str,
@@ -62,14 +79,12 @@ async def device(
     go: asyncio.Event,
     acked: list[int],
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    writer.write(encode(Connect(MQTT_311, f"b-{token[:8]}", 120, username=token), MQTT_311))
-    await writer.drain()
-    _, connack = await read_frame(reader, 1 << 16)
-    ready.set()
-    if connack[-1] != 0:
-        # reported when the run starts rather than leaving it waiting for this device
-        raise RuntimeError(f"connection refused with return code {connack[-1]}")
+    try:
+        reader, writer = await connect(port, token)
+    finally:
+        # a device that could not connect is reported when the run starts, rather than
+        # leaving the others waiting for it
+        ready.set()
     await go.wait()
     window = asyncio.Semaphore(inflight)
 
