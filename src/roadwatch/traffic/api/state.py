@@ -23,8 +23,6 @@ from roadwatch.traffic.state.schemas import (
     Period,
     SegmentStateRead,
 )
-from roadwatch.traffic.state.schemas import (
-)
 
 router = APIRouter(prefix="/api/v1/traffic", tags=["traffic state"])
 
