@@ -1,0 +1,1 @@
+"""FIWARE Smart Data Models (NGSI-LD, normalized form) of the traffic service's entities."""
