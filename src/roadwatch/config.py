@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -138,6 +139,21 @@ class TrafficSettings(BaseModel):
     # detector health looks at this part of the local day (PeMS: 05:00-22:00)
     health_day_start_h: int = Field(default=5, ge=0, le=23)
     health_day_end_h: int = Field(default=22, ge=1, le=24)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> TrafficSettings:
+        if self.health_day_end_h <= self.health_day_start_h:
+            raise ValueError("health_day_end_h must be after health_day_start_h")
+        return self
 
 
 class GatewaySettings(BaseModel):
