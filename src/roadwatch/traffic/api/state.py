@@ -85,15 +85,15 @@ async def list_state(
     los: Annotated[str | None, Query(pattern="^[A-F]$", description="only this LOS")] = None,
 ) -> list[SegmentStateRead]:
     """Each segment's newest closed interval, by segment id."""
-    rows = await StateRepository(session).latest(interval.value)
-    road_segments: set[str] | None = None
-    if road_id is not None:
-        topology = await StateRepository(session).topology()
-        road_segments = {s.id for s in topology.segments.values() if s.road_id == road_id}
+    repo = StateRepository(session)
+    rows = await repo.latest(interval.value)
+    # a segment deleted from the network keeps its history but has no current state
+    segments = (await repo.topology()).segments
     return [
         state_read(r)
         for r in rows
-        if (road_segments is None or r.segment_id in road_segments)
+        if r.segment_id in segments
+        and (road_id is None or segments[r.segment_id].road_id == road_id)
         and (not segment_id or r.segment_id in segment_id)
         and (congested is None or r.congested == congested)
         and (los is None or r.los == los)
