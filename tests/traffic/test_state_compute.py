@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from roadwatch.traffic.measures.health import Sample
-from roadwatch.traffic.state.compute import aggregate, compute_interval
+from roadwatch.traffic.state.compute import aggregate, compute_interval, index
 from roadwatch.traffic.state.readings import device_interval_s, readings_from_points
 from roadwatch.traffic.state.topology import SegmentInfo, StationInfo, Topology
 
@@ -81,7 +81,7 @@ def test_a_segment_is_lane_weighted_over_its_stations() -> None:
         # Y: 15 vehicles/min = 900 veh/h on 1 lane, 16 %, 40 km/h
         "Y": [Sample(ts=MIN, count=15, occupancy_pct=16.0, speed_kmh=40.0, lanes=1)],
     }
-    (state,) = compute_interval(topology, history, {}, 60, MIN)
+    (state,) = compute_interval(topology, index(history), {}, 60, MIN)
     # flow per lane (600 * 2 + 900 * 1) / 3 = 700; the segment's 3 lanes: 2100 veh/h
     assert state.flow_vph == pytest.approx(2100)
     # occupancy (10 * 2 + 16 * 1) / 3 = 12 %
@@ -106,7 +106,7 @@ def test_a_silent_station_is_imputed_from_its_neighbour_on_another_segment() -> 
         },
     )
     history = {"u": [Sample(ts=MIN, count=20, occupancy_pct=10.0, speed_kmh=45.0, lanes=2)]}
-    by_id = {s.segment.id: s for s in compute_interval(topology, history, {}, 60, MIN)}
+    by_id = {s.segment.id: s for s in compute_interval(topology, index(history), {}, 60, MIN)}
     d = by_id["D"]
     # no learnt ratio yet: the neighbour's own per-lane values (600 veh/h/lane, 2 lanes)
     assert d.flow_vph == pytest.approx(1200)
