@@ -134,6 +134,8 @@ class TrafficSettings(BaseModel):
     grace_s: int = Field(default=60, ge=0, le=3600)
     # a station silent this long (behind the newest reading) no longer holds intervals open
     stale_s: int = Field(default=300, ge=60, le=86_400)
+    # how often the state task looks for intervals to close when it has caught up
+    state_poll_s: float = Field(default=0.5, gt=0, le=60)
     # the city's time zone: days of detector health and performance start at its midnight
     timezone: str = "UTC"
     # detector health looks at this part of the local day (PeMS: 05:00-22:00)

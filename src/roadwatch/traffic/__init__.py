@@ -10,7 +10,7 @@ from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 from roadwatch.traffic.api import PREFIX, router
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
-from roadwatch.traffic.state.handlers import configure, on_detector_batch
+from roadwatch.traffic.state.handlers import keep_state, on_detector_batch
 
 module = Module(
     name="traffic",
@@ -21,5 +21,5 @@ module = Module(
         EventHandler("traffic.patrol_positions", (BATCH_INGESTED,), on_tracker_batch),
         EventHandler("traffic.state", (BATCH_INGESTED,), on_detector_batch),
     ),
-    startup=(configure,),
+    tasks=(keep_state,),
 )
