@@ -3,6 +3,7 @@ API, the per-segment state the traffic API returns matches a hand computation.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -283,3 +284,35 @@ async def test_each_closed_interval_is_published_with_the_contract_payload(
     assert {k: state[k] for k in ("flow_vph", "speed_kmh", "los", "stations")} == {
         k: b[k] for k in ("flow_vph", "speed_kmh", "los", "stations")
     }
+
+
+async def test_stations_that_report_late_are_in_the_state_once_their_readings_arrive(
+    running: RunningApp, admin: dict[str, str]
+) -> None:
+    # a replay: A sends an hour at once and the state closes on it alone; B and C follow
+    corridor = await build_corridor(
+        running, admin, kinds={"A": "dual_loop", "B": "dual_loop", "C": "dual_loop"}
+    )
+    minutes = range(1, 61)
+    await send(running, corridor, "A", [(START + m * MIN, flowing(m)) for m in minutes])
+
+    async def closed_on_a() -> bool:
+        return START + 50 * MIN in await history(running, "C", START, START + HOUR)
+
+    await eventually(closed_on_a)
+    await asyncio.gather(
+        send(running, corridor, "B", [(START + m * MIN, flowing(m)) for m in minutes]),
+        send(running, corridor, "C", [(START + m * MIN, flowing(m)) for m in minutes]),
+    )
+
+    async def all_measured() -> bool:
+        for segment in ("B", "C"):
+            states = await history(running, segment, START, START + HOUR)
+            if len(states) < 59 or any(not s["stations"][0]["healthy"] for s in states.values()):
+                return False
+        return True
+
+    await eventually(all_measured, timeout_s=60)
+    b = await history(running, "B", START, START + HOUR)
+    assert b[START + 10 * MIN]["flow_vph"] == pytest.approx(1260)
+    assert not b[START + 10 * MIN]["imputed"]

@@ -98,6 +98,7 @@ def upgrade() -> None:
         "traffic_dirty_interval",
         sa.Column("interval_s", sa.Integer(), nullable=False),
         sa.Column("end_ts", sa.BigInteger(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("interval_s", "end_ts", name=op.f("pk_traffic_dirty_interval")),
     )
 

@@ -104,3 +104,6 @@ class DirtyInterval(Base):
 
     interval_s: Mapped[int] = mapped_column(Integer, primary_key=True)
     end_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # raised by every new mark: the task clears a mark only if nothing marked it again
+    # since it read it (those readings may be newer than the samples it computed from)
+    version: Mapped[int] = mapped_column(Integer, default=1)

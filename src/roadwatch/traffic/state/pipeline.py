@@ -134,13 +134,14 @@ class StatePipeline:
         model.interval_s = interval_s
         model.latest_ts = max(model.latest_ts, newest)
         await self.repo.write_samples(rows)
+        # every interval a new reading falls in is marked, closed or not: whether the task
+        # has closed it yet is not known here (it may be closing it right now, from samples
+        # read before these), and the task clears only marks it read before its samples
         for length in INTERVALS_S:
-            cursor = await self.repo.cursor(length)
-            if cursor is None:
-                continue
             width = length * 1000
-            late = {math.ceil(r["end_ts"] / width) * width for r in rows}
-            await self.repo.mark_dirty(length, [e for e in late if e <= cursor.closed_until_ts])
+            await self.repo.mark_dirty(
+                length, [math.ceil(r["end_ts"] / width) * width for r in rows]
+            )
         await self.session.flush()
         return len(rows)
 
@@ -171,7 +172,11 @@ class StatePipeline:
                 self.session.add(cursor)
             closed_until = cursor.closed_until_ts
             fresh = list(range(closed_until + width, target + 1, width))[:limit]
-            dirty = [e for e in await self.repo.dirty(interval_s, limit) if e <= closed_until]
+            # marks read before the samples: their readings are in what is read next
+            marked = await self.repo.dirty(
+                interval_s, fresh[-1] if fresh else closed_until, limit + len(fresh)
+            )
+            dirty = [e for e, _ in marked if e <= closed_until]
             ends = sorted(set(fresh) | set(dirty))
             if not ends:
                 continue
@@ -182,7 +187,7 @@ class StatePipeline:
                 if interval_s == INTERVALS_S[0] and end in fresh:
                     learnt.update(learn(topology, results, learnt))
                 computed += 1
-            await self.repo.clear_dirty(interval_s, dirty)
+            await self.repo.clear_dirty(interval_s, marked)
             if fresh:
                 cursor.closed_until_ts = max(closed_until, fresh[-1])
         for device_id, known in learnt.items():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -208,28 +208,38 @@ class StateRepository:
     async def mark_dirty(self, interval_s: int, ends: Sequence[int]) -> None:
         if not ends:
             return
-        rows = [{"interval_s": interval_s, "end_ts": e} for e in sorted(set(ends))]
-        statement = _insert(self.session, DirtyInterval).on_conflict_do_nothing(
-            index_elements=["interval_s", "end_ts"]
+        rows = [{"interval_s": interval_s, "end_ts": e, "version": 1} for e in sorted(set(ends))]
+        statement = _insert(self.session, DirtyInterval)
+        statement = statement.on_conflict_do_update(
+            index_elements=["interval_s", "end_ts"],
+            set_={"version": DirtyInterval.version + 1},
         )
         await self.session.execute(statement, rows)
 
-    async def dirty(self, interval_s: int, limit: int) -> list[int]:
-        rows = await self.session.scalars(
-            select(DirtyInterval.end_ts)
-            .where(DirtyInterval.interval_s == interval_s)
+    async def dirty(self, interval_s: int, until_ts: int, limit: int) -> list[tuple[int, int]]:
+        """The oldest marks (end, version) up to `until_ts`."""
+        rows = await self.session.execute(
+            select(DirtyInterval.end_ts, DirtyInterval.version)
+            .where(DirtyInterval.interval_s == interval_s, DirtyInterval.end_ts <= until_ts)
             .order_by(DirtyInterval.end_ts)
             .limit(limit)
         )
-        return list(rows)
+        return [(end, version) for end, version in rows]
 
-    async def clear_dirty(self, interval_s: int, ends: Sequence[int]) -> None:
-        if ends:
-            await self.session.execute(
-                delete(DirtyInterval).where(
-                    DirtyInterval.interval_s == interval_s, DirtyInterval.end_ts.in_(list(ends))
-                )
-            )
+    async def clear_dirty(self, interval_s: int, marks: Sequence[tuple[int, int]]) -> None:
+        """Remove these marks unless they were raised again meanwhile."""
+        if not marks:
+            return
+        # Core executemany (one statement, a parameter set per mark)
+        table = cast(Table, DirtyInterval.__table__)
+        await self.session.execute(
+            delete(table).where(
+                table.c.interval_s == interval_s,
+                table.c.end_ts == bindparam("b_end"),
+                table.c.version == bindparam("b_version"),
+            ),
+            [{"b_end": end, "b_version": version} for end, version in marks],
+        )
 
     async def oldest_sample_ts(self, device_ids: Sequence[str]) -> int | None:
         oldest: int | None = await self.session.scalar(
