@@ -11,6 +11,7 @@ from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 from roadwatch.traffic.api import PREFIX, router
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
+from roadwatch.traffic.state.handlers import keep_state, on_detector_batch
 
 module = Module(
     name="traffic",
@@ -19,7 +20,9 @@ module = Module(
     handlers=(
         EventHandler("traffic.devices", ("devices.device.*",), on_device_event),
         EventHandler("traffic.patrol_positions", (BATCH_INGESTED,), on_tracker_batch),
+        EventHandler("traffic.state", (BATCH_INGESTED,), on_detector_batch),
     ),
+    tasks=(keep_state,),
     live_channels=(
         Channel(
             "traffic.segment.*",
@@ -31,6 +34,12 @@ module = Module(
             "patrols:read",
             "a patrol unit created, changed, deleted or its status changed "
             "(narrow with entity_ids = unit ids)",
+        ),
+        Channel(
+            "traffic.state.computed",
+            "traffic:read",
+            "every segment's state for each closed 1- or 5-minute interval (again when late "
+            "readings change it; entity id `<interval_s>:<end_ts>`)",
         ),
     ),
 )
