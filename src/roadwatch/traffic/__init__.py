@@ -1,0 +1,1 @@
+"""The traffic service (placeholder until the network part's skeleton is merged)."""
