@@ -1,1 +1,0 @@
-"""The traffic service (placeholder until the network part's skeleton is merged)."""
