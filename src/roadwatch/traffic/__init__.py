@@ -9,6 +9,8 @@ It learns devices from the registry's `devices.device.*` events and patrol posit
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 from roadwatch.traffic.api import PREFIX, router
+from roadwatch.traffic.detection.handler import STATE_COMPUTED, on_state_computed
+from roadwatch.traffic.detection.thresholds import configure as configure_aid
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
 
 module = Module(
@@ -18,5 +20,7 @@ module = Module(
     handlers=(
         EventHandler("traffic.devices", ("devices.device.*",), on_device_event),
         EventHandler("traffic.patrol_positions", (BATCH_INGESTED,), on_tracker_batch),
+        EventHandler("traffic.aid", (STATE_COMPUTED,), on_state_computed),
     ),
+    startup=(configure_aid,),
 )

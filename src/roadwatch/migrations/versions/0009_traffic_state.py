@@ -85,9 +85,7 @@ def upgrade() -> None:
         sa.Column("imputed", sa.Boolean(), nullable=False),
         sa.Column("stations", sa.JSON(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "segment_id", "interval_s", name=op.f("pk_traffic_segment_latest")
-        ),
+        sa.PrimaryKeyConstraint("segment_id", "interval_s", name=op.f("pk_traffic_segment_latest")),
     )
     op.create_table(
         "traffic_interval_cursor",

@@ -5,6 +5,7 @@ Each part of the service adds its router to `_PARTS`.
 
 from fastapi import APIRouter
 
+from roadwatch.traffic.api.detections import router as detections_router
 from roadwatch.traffic.api.network import router as network_router
 from roadwatch.traffic.api.ngsi import router as ngsi_router
 from roadwatch.traffic.api.patrols import router as patrols_router
@@ -12,7 +13,7 @@ from roadwatch.traffic.api.placement import router as placement_router
 
 PREFIX = "/api/v1/traffic"
 
-_PARTS = (network_router, placement_router, patrols_router, ngsi_router)
+_PARTS = (network_router, placement_router, patrols_router, ngsi_router, detections_router)
 
 router = APIRouter()
 for _part in _PARTS:
