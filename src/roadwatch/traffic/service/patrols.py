@@ -135,7 +135,7 @@ class PatrolService:
             raise Conflict(
                 f"a unit {current.value} cannot become {target.value}; from {current.value}: "
                 + ", ".join(sorted(s.value for s in TRANSITIONS[current])),
-                status=current.value,
+                current_status=current.value,
                 allowed=sorted(s.value for s in TRANSITIONS[current]),
             )
         unit.status = target.value

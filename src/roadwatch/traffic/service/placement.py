@@ -104,13 +104,12 @@ class PlacementService:
     async def _place_detector(self, device_id: str, data: DetectorPlace) -> tuple[Detector, bool]:
         segment = await self._segment(data.segment_id)
         self._fits(segment, data.offset_m, data.lane, data.lanes)
+        known = await self.session.get(KnownDevice, device_id)
         row = await self.session.get(Detector, device_id)
         fresh = row is None
         if row is None:
             row = Detector(device_id=device_id)
-            self.session.add(row)
         before = self._placement(row) if not fresh else None
-        known = await self.session.get(KnownDevice, device_id)
         row.name = data.name or (known.name if known else "") or row.name or ""
         row.kind = data.kind.value
         row.segment_id = segment.id
@@ -118,6 +117,8 @@ class PlacementService:
         row.offset_m = data.offset_m
         # a station on one lane spans that lane; otherwise all of the segment's by default
         row.lanes = data.lanes or (1 if data.lane is not None else segment.lanes)
+        if fresh:
+            self.session.add(row)
         if fresh or before != self._placement(row):
             await self._publish(events.DETECTOR_PLACED, row)
         return row, fresh
@@ -169,16 +170,17 @@ class PlacementService:
             raise InvalidInput(
                 str(exc), errors=[{"field": exc.field, "message": exc.message}]
             ) from None
+        known = await self.session.get(KnownDevice, device_id)
         row = await self.session.get(Camera, device_id)
         fresh = row is None
         if row is None:
             row = Camera(device_id=device_id)
-            self.session.add(row)
-        known = await self.session.get(KnownDevice, device_id)
         row.name = data.name or (known.name if known else "") or row.name or ""
         row.segment_id = segment.id
         row.offset_m = data.offset_m
         row.heading_deg = data.heading_deg
+        if fresh:
+            self.session.add(row)
         await self._publish(events.CAMERA_PLACED, row)
         return row, fresh
 
