@@ -1,11 +1,12 @@
 """Routes of the live traffic state: latest state, a segment's history, the congestion map
-(GeoJSON) and PeMS performance measures."""
+(GeoJSON), PeMS performance measures and the readings as NGSI-LD TrafficFlowObserved."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from roadwatch.platform.auth import Principal, authorize
@@ -13,6 +14,7 @@ from roadwatch.platform.errors import InvalidInput, NotFound
 from roadwatch.platform.runtime import PlatformDep, ReadSessionDep
 from roadwatch.traffic.measures.los import colour
 from roadwatch.traffic.models import Segment
+from roadwatch.traffic.ngsi.flow import entities_of_sample, point_along
 from roadwatch.traffic.state import reports
 from roadwatch.traffic.state.models import SegmentLatest, SegmentState
 from roadwatch.traffic.state.repository import StateRepository
@@ -174,3 +176,53 @@ async def performance(
     return await reports.performance(
         session, platform.settings.traffic, level, period, start_ts, end_ts
     )
+
+
+MAX_ENTITIES = 1000
+
+
+@router.get(
+    "/ngsi-ld/TrafficFlowObserved",
+    operation_id="traffic_ngsi_traffic_flow_observed",
+    response_class=JSONResponse,
+)
+async def traffic_flow_observed(
+    session: ReadSessionDep,
+    principal: CanRead,
+    start_ts: From,
+    end_ts: To,
+    device_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTITIES, description="samples per page")] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """NGSI-LD TrafficFlowObserved entities (normalized) of the detector readings stamped in
+    (from, to], by time then device; a reading with lanes gives one entity per lane."""
+    _check_range(start_ts, end_ts, MAX_RANGE_MS[60])
+    repo = StateRepository(session)
+    topology = await repo.topology()
+    geometry = {
+        s.id: s.geometry for s in await session.scalars(select(Segment).order_by(Segment.id))
+    }
+    entities: list[dict[str, Any]] = []
+    for sample in await repo.raw_samples(start_ts, end_ts, device_id, limit, offset):
+        station = topology.stations.get(sample.device_id)
+        segment_id = station.segment_id if station else None
+        location = (
+            point_along(geometry.get(segment_id) or [], station.offset_m)
+            if station and segment_id
+            else None
+        )
+        entities.extend(
+            entities_of_sample(
+                device_id=sample.device_id,
+                segment_id=segment_id,
+                end_ts=sample.end_ts,
+                interval_s=sample.interval_s,
+                count=sample.count,
+                occupancy_pct=sample.occupancy_pct,
+                speed_kmh=sample.speed_kmh,
+                lanes=sample.lanes,
+                location=location,
+            )
+        )
+    return JSONResponse(entities, media_type="application/ld+json")

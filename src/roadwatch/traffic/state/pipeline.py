@@ -147,15 +147,18 @@ class StatePipeline:
             width = interval_s * 1000
             cursor = await self.repo.cursor(interval_s)
             target = watermark // width * width
-            late = sorted(
-                {math.ceil(t / width) * width for t in changed_ts} if cursor is not None else set()
-            )
-            late = [e for e in late if cursor is not None and e <= cursor.closed_until_ts]
             if cursor is None:
-                first = math.ceil(min(changed_ts) / width) * width if changed_ts else target + width
-            else:
-                first = cursor.closed_until_ts + width
-            first = max(first, target - (MAX_CATCH_UP - 1) * width)
+                if not changed_ts:
+                    continue
+                # the first data ever: intervals start with the one holding the oldest reading
+                first_end = math.ceil(min(changed_ts) / width) * width
+                cursor = IntervalCursor(interval_s=interval_s, closed_until_ts=first_end - width)
+                self.session.add(cursor)
+            closed_until = cursor.closed_until_ts
+            late = sorted(
+                e for e in {math.ceil(t / width) * width for t in changed_ts} if e <= closed_until
+            )
+            first = max(closed_until + width, target - (MAX_CATCH_UP - 1) * width)
             fresh = list(range(first, target + 1, width))
             ends = sorted(set(late) | set(fresh))
             if not ends:
@@ -168,12 +171,7 @@ class StatePipeline:
                     learnt.update(learn(topology, results, learnt))
                 computed += 1
             if fresh:
-                if cursor is None:
-                    self.session.add(
-                        IntervalCursor(interval_s=interval_s, closed_until_ts=fresh[-1])
-                    )
-                else:
-                    cursor.closed_until_ts = max(cursor.closed_until_ts, fresh[-1])
+                cursor.closed_until_ts = max(closed_until, fresh[-1])
         for device_id, known in learnt.items():
             model = models.get(device_id)
             if model is None:

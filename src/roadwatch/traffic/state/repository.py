@@ -97,21 +97,29 @@ class StateRepository:
         device_ids: Sequence[str] | None = None,
     ) -> dict[str, list[Sample]]:
         """Samples stamped in (start, end], per device, oldest first."""
-        query = select(StationSample).where(
-            StationSample.end_ts > start_ts, StationSample.end_ts <= end_ts
-        )
+        # columns, not entities: samples upserted in this transaction must be read as stored,
+        # not as the identity map remembers them
+        query = select(
+            StationSample.device_id,
+            StationSample.end_ts,
+            StationSample.count,
+            StationSample.occupancy_pct,
+            StationSample.speed_kmh,
+            StationSample.interval_s,
+        ).where(StationSample.end_ts > start_ts, StationSample.end_ts <= end_ts)
         if device_ids is not None:
             query = query.where(StationSample.device_id.in_(list(device_ids)))
         found: dict[str, list[Sample]] = {}
-        for r in await self.session.scalars(query.order_by(StationSample.end_ts)):
-            found.setdefault(r.device_id, []).append(
+        result = await self.session.execute(query.order_by(StationSample.end_ts))
+        for device_id, ts, count, occupancy, speed, interval_s in result:
+            found.setdefault(device_id, []).append(
                 Sample(
-                    ts=r.end_ts,
-                    count=r.count,
-                    occupancy_pct=r.occupancy_pct,
-                    speed_kmh=r.speed_kmh,
-                    interval_s=r.interval_s,
-                    lanes=lanes.get(r.device_id, 1),
+                    ts=ts,
+                    count=count,
+                    occupancy_pct=occupancy,
+                    speed_kmh=speed,
+                    interval_s=interval_s,
+                    lanes=lanes.get(device_id, 1),
                 )
             )
         return found
