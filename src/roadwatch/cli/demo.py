@@ -33,7 +33,8 @@ from roadwatch.simulation.provision import Credentials
 
 log = logging.getLogger("roadwatch.demo")
 
-DEMO_SCOPES = ["devices:read", "devices:write"]
+# registering its devices, and handing its road network to the traffic service
+DEMO_SCOPES = ["devices:read", "devices:write", "traffic:write"]
 # a fresh demo starts this far back, replayed fast, so there is history to look at at once
 BACKFILL_S = 15 * 60
 BACKFILL_SPEED = 30.0
@@ -75,7 +76,9 @@ async def ensure_demo_key(settings: Settings) -> str:
     try:
         if files.api_key.is_file():
             kept = files.api_key.read_text().strip()
-            if await resolve_api_key(platform, kept) is not None:
+            principal = await resolve_api_key(platform, kept)
+            # a key from an older demo may lack a scope the demo needs now: replace it
+            if principal is not None and set(DEMO_SCOPES) <= principal.scopes:
                 return kept
         # the platform itself grants it: a principal holding exactly the key's scopes
         creator = Principal(kind="system", id="demo", scopes=frozenset(DEMO_SCOPES))
