@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -141,6 +142,21 @@ class TrafficSettings(BaseModel):
     # incident detection: thresholds per road class laid over the documented defaults,
     # e.g. {"ring": {"occdf_pct": 12}} (docs/traffic.md, "Incident detection")
     aid_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> TrafficSettings:
+        if self.health_day_end_h <= self.health_day_start_h:
+            raise ValueError("health_day_end_h must be after health_day_start_h")
+        return self
 
 
 class GatewaySettings(BaseModel):

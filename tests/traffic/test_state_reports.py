@@ -144,7 +144,7 @@ async def test_readings_export_as_ngsi_ld_traffic_flow_observed(
     assert lane1["occupancy"]["value"] == pytest.approx(0.11)
     assert lane1["averageVehicleSpeed"]["value"] == 44.0
     assert lane1["laneId"]["value"] == 1
-    assert lane1["dateObservedFrom"]["value"]["@value"].endswith("Z")
+    assert lane1["dateObservedFrom"]["value"].endswith("Z")
     assert lane1["refRoadSegment"]["object"] == "urn:ngsi-ld:RoadSegment:A"
     # 600 m along A, which runs due east from 12.0 E, 48.0 N for 0.0134 degrees:
     # 0.0134 deg * cos(48 deg) * 6371 km * pi/180 = 997.0 m

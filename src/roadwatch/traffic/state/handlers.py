@@ -6,18 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadwatch.config import TrafficSettings
 from roadwatch.platform.events import Event
 from roadwatch.platform.runtime import Platform
+from roadwatch.traffic.metrics import INTERVALS_COMPUTED
 from roadwatch.traffic.state.pipeline import StatePipeline
-
-INTERVALS_COMPUTED = Counter(
-    "roadwatch_traffic_intervals_computed_total",
-    "segment-state intervals computed (recomputations after late data included)",
-)
 
 
 @dataclass

@@ -27,7 +27,9 @@ from roadwatch.traffic.state.compute import (
     RECENT_SAMPLES,
     Learnt,
     SegmentResult,
+    StationSamples,
     compute_interval,
+    index,
     learn,
 )
 from roadwatch.traffic.state.models import IntervalCursor, StationModel, StationSample
@@ -186,12 +188,14 @@ class StatePipeline:
 
     async def _samples(
         self, topology: Topology, models: dict[str, StationModel], start_ts: int, end_ts: int
-    ) -> dict[str, list[Any]]:
+    ) -> dict[str, StationSamples]:
         # reach back far enough for the rolling health check of the first interval
         longest = max((m.interval_s for m in models.values()), default=DEFAULT_DEVICE_INTERVAL_S)
         lanes = {d: s.lanes for d, s in topology.stations.items()}
-        return await self.repo.samples_between(
-            start_ts - RECENT_SAMPLES * longest * 1000, end_ts, lanes
+        return index(
+            await self.repo.samples_between(
+                start_ts - RECENT_SAMPLES * longest * 1000, end_ts, lanes
+            )
         )
 
     async def _store(self, interval_s: int, end_ts: int, results: list[SegmentResult]) -> None:

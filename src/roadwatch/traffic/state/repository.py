@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -200,9 +200,4 @@ class StateRepository:
             query = query.where(SegmentState.segment_id.in_(list(segment_ids)))
         return list(
             await self.session.scalars(query.order_by(SegmentState.segment_id, SegmentState.end_ts))
-        )
-
-    async def forget_segments(self, segment_ids: Sequence[str]) -> None:
-        await self.session.execute(
-            delete(SegmentLatest).where(SegmentLatest.segment_id.in_(list(segment_ids)))
         )
