@@ -141,6 +141,9 @@ class TrafficSettings(BaseModel):
     # detector health looks at this part of the local day (PeMS: 05:00-22:00)
     health_day_start_h: int = Field(default=5, ge=0, le=23)
     health_day_end_h: int = Field(default=22, ge=1, le=24)
+    # incident detection: thresholds per road class laid over the documented defaults,
+    # e.g. {"ring": {"occdf_pct": 12}} (docs/traffic.md, "Incident detection")
+    aid_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod

@@ -10,6 +10,8 @@ from roadwatch.platform.live import Channel
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 from roadwatch.traffic.api import PREFIX, router
+from roadwatch.traffic.detection.handler import STATE_COMPUTED, on_state_computed
+from roadwatch.traffic.detection.thresholds import configure as configure_aid
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
 from roadwatch.traffic.state.handlers import keep_state, on_detector_batch
 
@@ -21,6 +23,7 @@ module = Module(
         EventHandler("traffic.devices", ("devices.device.*",), on_device_event),
         EventHandler("traffic.patrol_positions", (BATCH_INGESTED,), on_tracker_batch),
         EventHandler("traffic.state", (BATCH_INGESTED,), on_detector_batch),
+        EventHandler("traffic.aid", (STATE_COMPUTED,), on_state_computed),
     ),
     tasks=(keep_state,),
     live_channels=(
@@ -41,5 +44,16 @@ module = Module(
             "every segment's state for each closed 1- or 5-minute interval (again when late "
             "readings change it; entity id `<interval_s>:<end_ts>`)",
         ),
+        Channel(
+            "traffic.incident.*",
+            "traffic:read",
+            "an incident detected (a detection confirmed) or cleared",
+        ),
+        Channel(
+            "traffic.detection.*",
+            "traffic:read",
+            "a detection opened (tentative), dropped or dismissed as a false alarm",
+        ),
     ),
+    startup=(configure_aid,),
 )

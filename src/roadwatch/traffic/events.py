@@ -31,6 +31,14 @@ PATROL_UPDATED = "traffic.patrol.updated"
 PATROL_DELETED = "traffic.patrol.deleted"
 PATROL_STATUS_CHANGED = "traffic.patrol.status_changed"
 
+# incident detection (traffic.detection): a detection confirmed / cleared is what the
+# incidents service consumes (payload in docs/traffic.md); the others complete its history
+INCIDENT_DETECTED = "traffic.incident.detected"
+INCIDENT_CLEARED = "traffic.incident.cleared"
+DETECTION_OPENED = "traffic.detection.opened"
+DETECTION_DROPPED = "traffic.detection.dropped"
+DETECTION_DISMISSED = "traffic.detection.dismissed"
+
 
 def entity_event(
     type: str, entity_type: str, entity_id: str, state: dict[str, Any], actor: str, **extra: Any

@@ -5,6 +5,7 @@ Each part of the service adds its router to `_PARTS`.
 
 from fastapi import APIRouter
 
+from roadwatch.traffic.api.detections import router as detections_router
 from roadwatch.traffic.api.health import router as health_router
 from roadwatch.traffic.api.network import router as network_router
 from roadwatch.traffic.api.ngsi import router as ngsi_router
@@ -22,6 +23,7 @@ _PARTS = (
     placement_router,
     patrols_router,
     ngsi_router,
+    detections_router,
 )
 
 router = APIRouter()
