@@ -136,11 +136,11 @@ class SumoSimulation:
         second, and vehicles to stop for an incident are chosen while they can still brake)."""
         interval = self.scenario.spec.detector_interval_s
         for _ in range(STEP_S):
-            if self.now % interval == 0:
-                self.loops.reset()
             self.conn.simulationStep(float(self.now + 1 - self.origin))
             self.now += 1
-            self.loops.sample(self.conn)
+            self.loops.sample(self.conn, float(self.sumo_time))
+            if self.now % interval == 0:
+                self.loops.close_interval()
             self._incidents()
         self.patrols.keep_driving(self.conn)
 
