@@ -123,6 +123,26 @@ class AuditSettings(BaseModel):
     retention_days: int = Field(default=0, ge=0)
 
 
+class TrafficSettings(BaseModel):
+    """The traffic service (`ROADWATCH_TRAFFIC__*`); docs/traffic.md says what each does."""
+
+    # PeMS delay and lost productivity count below this speed
+    delay_threshold_kmh: float = Field(default=60.0, gt=0, le=200)
+    # an interval closes once every reporting station has sent readings past its end and
+    # the newest reading anywhere is this much past it
+    grace_s: int = Field(default=60, ge=0, le=3600)
+    # a station silent this long (behind the newest reading) no longer holds intervals open
+    stale_s: int = Field(default=300, ge=60, le=86_400)
+    # the city's time zone: days of detector health and performance start at its midnight
+    timezone: str = "UTC"
+    # detector health looks at this part of the local day (PeMS: 05:00-22:00)
+    health_day_start_h: int = Field(default=5, ge=0, le=23)
+    health_day_end_h: int = Field(default=22, ge=1, le=24)
+    # incident detection: thresholds per road class laid over the documented defaults,
+    # e.g. {"ring": {"occdf_pct": 12}} (docs/traffic.md, "Incident detection")
+    aid_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
 class GatewaySettings(BaseModel):
     # service name -> base URL of the replica(s) serving it, e.g. {"devices": "http://127.0.0.1:8101"}
     upstreams: dict[str, str] = Field(default_factory=dict)
@@ -171,6 +191,7 @@ class Settings(BaseSettings):
     mqtt_bridge: MqttBridgeSettings = Field(default_factory=MqttBridgeSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    traffic: TrafficSettings = Field(default_factory=TrafficSettings)
 
     @classmethod
     def settings_customise_sources(

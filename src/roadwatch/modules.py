@@ -8,8 +8,9 @@ from roadwatch.devices import module as devices
 from roadwatch.identity import module as identity
 from roadwatch.platform.module import Module
 from roadwatch.telemetry import module as telemetry
+from roadwatch.traffic import module as traffic
 
-ALL: tuple[Module, ...] = (identity, devices, telemetry, analytics, audit)
+ALL: tuple[Module, ...] = (identity, devices, telemetry, analytics, traffic, audit)
 BY_NAME: dict[str, Module] = {m.name: m for m in ALL}
 
 

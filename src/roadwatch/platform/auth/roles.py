@@ -38,6 +38,13 @@ PERMISSIONS: frozenset[str] = frozenset(
         "alarms:write",
         # the audit trail: every recorded event, entity state and history, the device board
         "audit:read",
+        # the road network, detectors and traffic state; writing is editing the network and
+        # placing detectors and cameras
+        "traffic:read",
+        "traffic:write",
+        # patrol units and their positions; writing is managing units and their status
+        "patrols:read",
+        "patrols:write",
         "platform:admin",
     }
 )
@@ -54,10 +61,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "analytics:read",
             "alarms:read",
             "alarms:write",
+            "traffic:read",
+            "patrols:read",
+            "patrols:write",
         }
     ),
-    Role.PATROL_OFFICER: frozenset({"devices:read", "telemetry:read", "alarms:read"}),
-    Role.ANALYST: frozenset({"devices:read", "telemetry:read", "analytics:read", "alarms:read"}),
+    Role.PATROL_OFFICER: frozenset(
+        {"devices:read", "telemetry:read", "alarms:read", "traffic:read", "patrols:read"}
+    ),
+    Role.ANALYST: frozenset(
+        {
+            "devices:read",
+            "telemetry:read",
+            "analytics:read",
+            "alarms:read",
+            "traffic:read",
+            "patrols:read",
+        }
+    ),
     Role.EDITOR: frozenset(),
     Role.AUDITOR: frozenset(
         {
@@ -68,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "analytics:read",
             "alarms:read",
             "audit:read",
+            "traffic:read",
+            "patrols:read",
         }
     ),
     Role.CITIZEN: frozenset(),
