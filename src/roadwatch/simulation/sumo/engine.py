@@ -108,8 +108,7 @@ class SumoSimulation:
             self.scenario.sumo_net, self.settings.patrols, random.Random(rng.getrandbits(64))
         )
         self.incidents = [ActiveIncident(p) for p in self.settings.incidents]
-        self.loops = LoopReader(self.scenario.sumo_net.stations)
-        self.loops.subscribe(self.conn)
+        self.loops = LoopReader(self.scenario.sumo_net.stations, interval)
         self.now = self.origin
         self.patrols.keep_driving(self.conn)
         while self.now < self.start:
@@ -132,15 +131,22 @@ class SumoSimulation:
         return self.now - self.origin
 
     def _advance(self) -> None:
-        """STEP_S seconds of SUMO, one second at a time (loop occupancy is sampled every
-        second, and vehicles to stop for an incident are chosen while they can still brake)."""
+        """STEP_S seconds of SUMO: in one go, or second by second while vehicles are being
+        chosen to stop for an incident (they must be chosen while they can still brake)."""
         interval = self.scenario.spec.detector_interval_s
-        for _ in range(STEP_S):
-            self.conn.simulationStep(float(self.now + 1 - self.origin))
-            self.now += 1
-            self.loops.sample(self.conn, float(self.sumo_time))
+        target = self.now + STEP_S
+        while self.now < target:
+            stop = target
+            for incident in self.incidents:
+                if incident.started is None:
+                    due = incident.plan.start
+                    stop = min(stop, self.now + 1 if due <= self.now + 1 else due)
+                elif incident.ended is None and incident.end is not None:
+                    stop = min(stop, max(self.now + 1, incident.end))
+            self.conn.simulationStep(float(stop - self.origin))
+            self.now = stop
             if self.now % interval == 0:
-                self.loops.close_interval()
+                self.loops.close_interval(self.conn, float(self.sumo_time))
             self._incidents()
         self.patrols.keep_driving(self.conn)
 
