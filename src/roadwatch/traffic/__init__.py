@@ -12,6 +12,7 @@ from roadwatch.traffic.api import PREFIX, router
 from roadwatch.traffic.detection.handler import STATE_COMPUTED, on_state_computed
 from roadwatch.traffic.detection.thresholds import configure as configure_aid
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
+from roadwatch.traffic.state.handlers import configure, on_detector_batch
 
 module = Module(
     name="traffic",
@@ -20,7 +21,8 @@ module = Module(
     handlers=(
         EventHandler("traffic.devices", ("devices.device.*",), on_device_event),
         EventHandler("traffic.patrol_positions", (BATCH_INGESTED,), on_tracker_batch),
+        EventHandler("traffic.state", (BATCH_INGESTED,), on_detector_batch),
         EventHandler("traffic.aid", (STATE_COMPUTED,), on_state_computed),
     ),
-    startup=(configure_aid,),
+    startup=(configure, configure_aid),
 )

@@ -44,3 +44,18 @@ def entity_event(
     type: str, entity_type: str, entity_id: str, state: dict[str, Any], actor: str, **extra: Any
 ) -> Event:
     return new_event(type, entity_type, entity_id, {"state": state, **extra}, actor=actor)
+
+
+# the state part: one per computed interval, again (same entity id) when late data changes it
+STATE_COMPUTED = "traffic.state.computed"
+
+
+def state_computed(
+    interval_s: int, start_ts: int, end_ts: int, segments: list[dict[str, Any]]
+) -> Event:
+    return new_event(
+        STATE_COMPUTED,
+        "traffic_interval",
+        f"{interval_s}:{end_ts}",
+        {"interval_s": interval_s, "start_ts": start_ts, "end_ts": end_ts, "segments": segments},
+    )

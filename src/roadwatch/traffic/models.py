@@ -147,3 +147,7 @@ class TrackPoint(Base):
     heading_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+# the live state's tables (traffic/state/models.py), registered with the same metadata
+from roadwatch.traffic.state import models as _state_models  # noqa: E402, F401

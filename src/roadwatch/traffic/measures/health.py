@@ -15,9 +15,9 @@ Daily (PeMS tests 1-6, first failing test wins, over the samples inside the day 
 | good | none of the above |
 
 Rolling (the last samples of one detector, used by the live pipeline so a detector that
-went bad today is excluded today): `stuck` when the last `stuck_samples` readings are
+went bad today is excluded today): `stuck` when the last `stuck_samples` (6) readings are
 identical and non-zero (a frozen controller repeats its reading exactly; real counts and
-occupancies vary), `card_off` when the last `zero_samples` read count 0 and occupancy 0
+occupancies vary), `card_off` when the last `zero_samples` (5) read count 0 and occupancy 0
 while the neighbouring stations carry traffic, `high_value` when the latest is implausible.
 A missing sample is not a fault here: the interval simply has no reading to use.
 """
@@ -69,7 +69,7 @@ class HealthThresholds:
     intermittent_share: float = 0.2
     constant_s: int = 4 * 3600
     # rolling
-    stuck_samples: int = 5
+    stuck_samples: int = 6
     zero_samples: int = 5
     # neighbours carrying at least this (veh/h/lane) make a silent detector suspect
     neighbour_flow_vphpl: float = 200.0
