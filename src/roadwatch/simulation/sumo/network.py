@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sumolib  # type: ignore[import-untyped]
+import sumolib
 
 from roadwatch.simulation.city import (
     KM_PER_DEG_LAT,
