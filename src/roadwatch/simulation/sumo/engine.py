@@ -110,9 +110,14 @@ class SumoSimulation:
         self.incidents = [ActiveIncident(p) for p in self.settings.incidents]
         self.loops = LoopReader(self.scenario.sumo_net.stations, interval)
         self.now = self.origin
-        self.patrols.keep_driving(self.conn)
-        while self.now < self.start:
-            self._advance()
+        try:
+            self.patrols.keep_driving(self.conn)
+            while self.now < self.start:
+                self._advance()
+        except BaseException:
+            # nobody will call close() on an engine that failed to start: SUMO must not linger
+            self.close()
+            raise
 
     def __enter__(self) -> SumoSimulation:
         return self
