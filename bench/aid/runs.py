@@ -52,7 +52,7 @@ def plan_runs(
     count: int, minutes: int, corridor: ScenarioSpec, first_seed: int, with_incident: bool
 ) -> list[RunSpec]:
     """`count` runs at random times of day (06:00-20:00), each with its own seed; with an
-    incident on a random link (not the first), at a random spot, starting 10-20 min into the
+    incident on a random inner link, at a random spot, starting 10-20 min into the
     run and lasting 5-15 min, blocking every lane."""
     out = []
     for n in range(count):
@@ -73,10 +73,11 @@ def plan_runs(
 
 
 def incident_links(edges: int) -> list[str]:
-    """Every link of both directions but each direction's first (with no station upstream
-    of it, an incident there could only be seen from downstream)."""
-    forward = [f"K{i}-K{i + 1}" for i in range(1, edges)]
-    backward = [f"K{i + 1}-K{i}" for i in range(edges - 1)]
+    """Every link of both directions but each direction's first and last: with no station
+    upstream of the first, a queue there is seen by none; past the last station nothing
+    downstream would see the road empty."""
+    forward = [f"K{i}-K{i + 1}" for i in range(1, edges - 1)]
+    backward = [f"K{i + 1}-K{i}" for i in range(1, edges - 1)]
     return forward + backward
 
 

@@ -56,6 +56,23 @@ def eventually(check: Any, timeout_s: float = 120.0) -> Any:
         time.sleep(1.0)
 
 
+def diagnosis(client: httpx.Client, admin: dict[str, str], incident: dict[str, Any]) -> str:
+    """What roadwatch made of the run, for a failure message."""
+    segment = incident["segment_id"]
+    found = client.get(f"{TRAFFIC}/detections", params={"limit": 20}, headers=admin).json()
+    detectors = client.get(f"{TRAFFIC}/detectors", params={"limit": 50}, headers=admin)
+    states = client.get(
+        f"{TRAFFIC}/segments/{segment}/state",
+        params={"from": incident["start_ts"] - 300_000, "to": incident["end_ts"], "interval": 60},
+        headers=admin,
+    )
+    return (
+        f"no detection near {incident}\ndetections: {found}\ndetectors: "
+        f"{detectors.status_code} {detectors.text[:600]}\nstate of {segment}: "
+        f"{[(s['end_ts'], s['flow_vph'], s['occupancy_pct']) for s in states.json()]}"
+    )
+
+
 def test_sumo_feeds_roadwatch_which_detects_the_staged_incident_and_agrees_on_flow(
     embedded_backend: Backend, tmp_path: Path
 ) -> None:
@@ -112,7 +129,8 @@ def test_sumo_feeds_roadwatch_which_detects_the_staged_incident_and_agrees_on_fl
             return [d for d in found if d["segment_id"] in watched]
 
         detected = eventually(detections)
-        assert detected, f"no detection near {incident}"
+        if not detected:
+            pytest.fail(diagnosis(client, admin, incident))
         onset = min(d["detected_ts"] for d in detected)
         assert incident["start_ts"] < onset <= incident["end_ts"] + 300_000
 

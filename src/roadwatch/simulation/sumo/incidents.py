@@ -61,10 +61,15 @@ def plan_incidents(
     all_lanes: bool = True,
     prefix: str = "incident",
 ) -> list[IncidentPlan]:
-    """`count` incidents at random stations' edges (ones with traffic coming in from
-    upstream), random spots, starting within [start, start + span_s), one at a time."""
+    """`count` incidents on random edges with stations, at random spots, starting within
+    [start, start + span_s), one at a time. Only edges with roads both before and after
+    them: where traffic enters there is no station upstream to see the queue, and where it
+    leaves none downstream to see the road empty."""
+    segments = sumo_net.network.segments
     edges = sorted(
-        s.edge_id for s in sumo_net.stations if sumo_net.network.segments[s.edge_id].upstream
+        s.edge_id
+        for s in sumo_net.stations
+        if segments[s.edge_id].upstream and segments[s.edge_id].downstream
     )
     if not edges or count <= 0:
         return []
