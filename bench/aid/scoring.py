@@ -14,6 +14,7 @@ held against the ground truth.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -32,6 +33,8 @@ class AlgorithmScore:
     times_to_detect_s: list[float] = field(default_factory=list)
     false_alarms: int = 0
     pair_intervals: int = 0
+    # where the false alarms were raised: (upstream station, downstream station) -> count
+    false_alarm_pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def detection_rate(self) -> float:
@@ -126,5 +129,7 @@ def score(
         for name, by_pair in found.items():
             score_ = of(name)
             score_.false_alarms += sum(len(stamps) for stamps in by_pair.values())
+            for pair, stamps in by_pair.items():
+                score_.false_alarm_pairs[pair] += len(stamps)
             score_.pair_intervals += judged
     return scores

@@ -109,3 +109,14 @@ def test_an_incident_blocking_every_lane_stops_the_road_and_queues_upstream(
     assert max(up_speed[m] for m in range(11, 13)) < 30
     # and once the vehicles drive on, the road recovers
     assert max(down_count[m] for m in range(16, 20)) > 30
+
+
+def test_a_lane_drop_narrows_each_directions_last_link(tmp_path: Path) -> None:
+    spec = ScenarioSpec(edges=4, edge_length_m=400.0, bottleneck_lanes=2)
+    network = build_scenario(spec, tmp_path).sumo_net.network
+    lanes = {s.id: s.lanes for s in network.segments.values()}
+    assert lanes["K3-K4"] == lanes["K1-K0"] == 2
+    assert {lanes[k] for k in ("K0-K1", "K1-K2", "K2-K3", "K4-K3", "K3-K2", "K2-K1")} == {3}
+    assert network.detector_on("K3-K4").lanes == 2
+    with pytest.raises(ValueError, match="lane drop"):
+        ScenarioSpec(lanes=3, bottleneck_lanes=3).check()

@@ -126,13 +126,13 @@ def test_sumo_feeds_roadwatch_which_detects_the_staged_incident_and_agrees_on_fl
             found = client.get(
                 f"{TRAFFIC}/detections", params={"limit": 100}, headers=admin
             ).json()["items"]
-            return [d for d in found if d["segment_id"] in watched]
+            return [d for d in found if d["segment_id"] in watched and d["confirmed_ts"]]
 
         detected = eventually(detections)
         if not detected:
             pytest.fail(diagnosis(client, admin, incident))
-        onset = min(d["detected_ts"] for d in detected)
-        assert incident["start_ts"] < onset <= incident["end_ts"] + 300_000
+        confirmed = min(d["confirmed_ts"] for d in detected)
+        assert incident["start_ts"] < confirmed <= incident["end_ts"] + 300_000
 
         def published() -> list[dict[str, Any]]:
             events = client.get(

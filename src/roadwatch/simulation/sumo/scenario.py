@@ -33,6 +33,9 @@ class ScenarioSpec:
     edge_length_m: float = 500.0
     lanes: int = 3
     speed_limit_kmh: float = 100.0
+    # lanes of each direction's last link (0: as many as the others): a lane drop where the
+    # corridor leaves, the recurrent bottleneck that queues back at peak times
+    bottleneck_lanes: int = 0
     # grid
     grid_size: int = 4
     grid_length_m: float = 400.0
@@ -47,6 +50,8 @@ class ScenarioSpec:
             raise ValueError(f"--net: {self.net_file} is not a SUMO network file")
         if self.kind == "corridor" and not (2 <= self.edges <= 60 and 1 <= self.lanes <= 6):
             raise ValueError("a corridor has 2-60 links of 1-6 lanes")
+        if self.kind == "corridor" and not 0 <= self.bottleneck_lanes < self.lanes:
+            raise ValueError("a lane drop leaves fewer lanes than the corridor has")
         if self.kind == "corridor" and not 200 <= self.edge_length_m <= 5000:
             raise ValueError("corridor links are 200-5000 m long")
         if self.kind == "grid" and not 2 <= self.grid_size <= 30:
@@ -93,10 +98,16 @@ def _write_corridor(spec: ScenarioSpec, directory: Path) -> Path:
     nod.append("</nodes>")
     edg = ["<edges>"]
     speed = spec.speed_limit_kmh / 3.6
+    exits = {(nodes[-2], nodes[-1]), (nodes[1], nodes[0])}
     for a, b in itertools.pairwise(nodes):
         for src, dst in ((a, b), (b, a)):
+            lanes = (
+                spec.bottleneck_lanes
+                if (src, dst) in exits and spec.bottleneck_lanes
+                else spec.lanes
+            )
             edg.append(
-                f'  <edge id="{src}-{dst}" from="{src}" to="{dst}" numLanes="{spec.lanes}" '
+                f'  <edge id="{src}-{dst}" from="{src}" to="{dst}" numLanes="{lanes}" '
                 f'speed="{speed:.2f}" priority="10" type="highway.motorway" '
                 f'name="Corridor"/>'
             )
