@@ -91,7 +91,8 @@ def main(runs: int, minutes: int, workers: int, write: bool) -> None:
         f"station pairs {corridor.edge_length_m:.0f} m apart; demand peaking at "
         f"{CORRIDOR_PEAK_VPHPL:.0f} veh/h a lane (90 % cars, 10 % lorries), random arrivals.",
         f"- Incidents: {len(staged)} staged of {runs} (vehicles stopped across all lanes "
-        f"through TraCI) on links with a station upstream, at 15-85 % of the link, starting "
+        f"through TraCI) on inner links (a station on either side), at 15-85 % of the link, "
+        f"starting "
         f"10-20 min into the run, lasting {min(durations, default=0)}-"
         f"{max(durations, default=0)} min.",
         "- Detected: an alarm confirmed on the incident's pair or the pair just upstream, "
