@@ -19,6 +19,7 @@ import httpx
 import orjson
 
 from bench.common import admin_headers, pg_url, record, scratch_database, server
+from bench.loadgen import Connection
 
 BATCH = 1000
 KEYS = [f"k{i}" for i in range(10)]
@@ -58,22 +59,20 @@ async def run_http(url: str, tokens: list[str], batches: int, concurrency: int) 
         token = tokens[n % len(tokens)]
         queue.put_nowait((token, batch_body(base_ts + (n // len(tokens)) * (BATCH // len(KEYS)))))
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            token, body = queue.get_nowait()
-            response = await client.post(
-                f"/api/v1/{token}/telemetry",
-                content=body,
-                headers={"content-type": "application/json"},
-            )
-            if response.status_code != 200:
-                raise RuntimeError(f"ingest failed: {response.status_code} {response.text}")
+    async def worker() -> None:
+        connection = await Connection.open(url)
+        try:
+            while not queue.empty():
+                token, body = queue.get_nowait()
+                status, answer = await connection.post(f"/api/v1/{token}/telemetry", body)
+                if status != 200:
+                    raise RuntimeError(f"ingest failed: {status} {answer.decode()}")
+        finally:
+            await connection.close()
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
 
 
 async def run_copy(database: str, batches: int, concurrency: int) -> float:

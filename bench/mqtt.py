@@ -27,6 +27,7 @@ from bench.common import (
     scratch_database,
     server,
 )
+from bench.loadgen import Connection
 from roadwatch.telemetry.mqtt.codec import encode, read_frame
 from roadwatch.telemetry.mqtt.packets import Connect, Publish
 
@@ -65,9 +66,10 @@ async def device(
     writer.write(encode(Connect(MQTT_311, f"b-{token[:8]}", 120, username=token), MQTT_311))
     await writer.drain()
     _, connack = await read_frame(reader, 1 << 16)
-    if connack[-1] != 0:
-        raise RuntimeError(f"connection refused with return code {connack[-1]}")
     ready.set()
+    if connack[-1] != 0:
+        # reported when the run starts rather than leaving it waiting for this device
+        raise RuntimeError(f"connection refused with return code {connack[-1]}")
     await go.wait()
     window = asyncio.Semaphore(inflight)
 
@@ -108,17 +110,21 @@ async def run_mqtt(port: int, tokens: list[str], messages: int, inflight: int) -
 async def run_http(url: str, tokens: list[str], messages: int, concurrency: int) -> float:
     queue = [(t, n) for n in range(messages) for t in tokens]
 
-    async def sender(client: httpx.AsyncClient) -> None:
-        while queue:
-            token, n = queue.pop()
-            answer = await client.post(f"/api/v1/{token}/telemetry", json={"flow": n})
-            answer.raise_for_status()
+    async def sender() -> None:
+        connection = await Connection.open(url)
+        try:
+            while queue:
+                token, n = queue.pop()
+                body = b'{"flow": %d}' % n
+                status, answer = await connection.post(f"/api/v1/{token}/telemetry", body)
+                if status != 200:
+                    raise RuntimeError(f"ingest failed: {status} {answer.decode()}")
+        finally:
+            await connection.close()
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(sender(client) for _ in range(concurrency)))
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return time.perf_counter() - started
 
 
 def peak_rss_mb(pid: int) -> float:

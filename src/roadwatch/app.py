@@ -11,12 +11,13 @@ from fastapi import Depends, FastAPI
 
 from roadwatch import __version__
 from roadwatch.config import Settings
-from roadwatch.modules import select
+from roadwatch.modules import ALL, select
 from roadwatch.platform.auth import public
 from roadwatch.platform.bootstrap import build_platform, close_platform
 from roadwatch.platform.correlation import CorrelationIdMiddleware
 from roadwatch.platform.errors import install_error_handlers
 from roadwatch.platform.health import router as health_router
+from roadwatch.platform.live.endpoint import router as live_router
 from roadwatch.platform.metrics import MetricsMiddleware, metrics_endpoint
 from roadwatch.platform.module import Module
 from roadwatch.platform.ratelimit import RateLimit
@@ -50,10 +51,11 @@ def _start_background(platform: Platform, modules: list[Module]) -> list[asyncio
 
 def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI:
     modules = select(services)
+    live_channels = [channel for module in ALL for channel in module.live_channels]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        platform = await build_platform(settings, modules)
+        platform = await build_platform(settings, modules, live_channels)
         app.state.platform = platform
         try:
             for module in modules:
@@ -86,6 +88,8 @@ def create_app(settings: Settings, services: list[str] | None = None) -> FastAPI
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     # writes of every service count against the client's allowance; reads do not
     limit_writes = Depends(RateLimit("writes", writes_only=True))
+    if live_channels:
+        app.include_router(live_router)
     for module in modules:
         if module.router is not None:
             app.include_router(module.router, dependencies=[limit_writes])

@@ -1,6 +1,7 @@
 """`roadwatch serve --demo` (what ./run.sh starts): the demo city registers itself with a key
-that may only provision devices, streams live, and after a restart carries on with the
-same devices."""
+that may only provision devices and hand over its road network, streams live, its segments,
+placed detectors and patrol units are in the traffic service, and after a restart it
+carries on with the same devices."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ async def _streams(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     await eventually(moving, timeout_s=90)
 
 
+async def _in_traffic_service(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    async def total(path: str) -> int:
+        answer = await client.get(f"/api/v1/traffic/{path}", headers=admin)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    async def network_and_detectors() -> bool:
+        return await total("segments") == 40 and await total("detectors") == 40
+
+    await eventually(network_and_detectors, timeout_s=60)
+    stations = await client.get("/api/v1/traffic/segments/N1-C/detectors", headers=admin)
+    [station] = stations.json()
+    assert station["name"] == "demo-loop-N1-C" and station["offset_m"] == 600.0
+
+    async def patrol_units() -> bool:
+        return await total("patrols") == 4
+
+    await eventually(patrol_units, timeout_s=30)
+
+
 async def test_the_demo_city_registers_streams_and_survives_a_restart(
     embedded_backend: Backend, tmp_path: Path
 ) -> None:
@@ -59,10 +80,12 @@ async def test_the_demo_city_registers_streams_and_survives_a_restart(
         ) as server:
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
                 await _streams(client, admin)
+                await _in_traffic_service(client, admin)
                 keys = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"]
-                # one key, allowed to register devices and nothing else, reused on restart
+                # one key, allowed to register devices and upload the network and nothing
+                # else, reused on restart
                 assert [(k["name"], k["scopes"]) for k in keys] == [
-                    ("demo city simulator", ["devices:read", "devices:write"])
+                    ("demo city simulator", ["devices:read", "devices:write", "traffic:write"])
                 ]
                 assert (await _demo_devices(client, admin))["total"] == 44
         demo = backend.var_dir / "demo"

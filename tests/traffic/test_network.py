@@ -33,7 +33,7 @@ async def test_the_simulators_city_imports_with_its_topology_and_again_changes_n
     city = city_geojson()
     report = await import_network(running.client, admin, city)
     assert report["format"] == "geojson"
-    assert report["created"] == {"roads": 5, "segments": 40, "detectors": 0}
+    assert report["created"] == {"roads": 5, "segments": 40, "detectors": 0, "cameras": 0}
     # no device of those names exists yet: they wait for the registry
     assert len(report["pending_detectors"]) == 40
 
@@ -53,8 +53,8 @@ async def test_the_simulators_city_imports_with_its_topology_and_again_changes_n
             assert sid in segments[up]["downstream"]
 
     again = await import_network(running.client, admin, city)
-    assert again["created"] == {"roads": 0, "segments": 0, "detectors": 0}
-    assert again["updated"] == {"roads": 0, "segments": 0, "detectors": 0}
+    assert again["created"] == {"roads": 0, "segments": 0, "detectors": 0, "cameras": 0}
+    assert again["updated"] == {"roads": 0, "segments": 0, "detectors": 0, "cameras": 0}
     assert await all_segments(running, analyst) == segments
 
     # a changed file updates what changed only

@@ -4,6 +4,7 @@ devices do), and from an imported network that names devices not yet registered.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tests.factories.devices import create_device
@@ -113,6 +114,16 @@ async def test_a_camera_is_placed_with_its_viewing_direction(
     export = (await client.get(f"{TRAFFIC}/network.geojson", headers=admin)).json()
     cams = [f for f in export["features"] if f["properties"]["kind"] == "camera"]
     assert cams[0]["geometry"]["type"] == "Point"
+    # the export, cameras and all, imports again unchanged
+    report = await client.post(f"{TRAFFIC}/network/import", json=export, headers=admin)
+    assert report.status_code == 200, report.text
+    assert report.json()["updated"] == {"roads": 0, "segments": 0, "detectors": 0, "cameras": 0}
+    moved = copy.deepcopy(export)
+    next(f for f in moved["features"] if f["id"] == "cam-1")["properties"]["heading_deg"] = 90
+    report = await client.post(f"{TRAFFIC}/network/import", json=moved, headers=admin)
+    assert report.json()["updated"]["cameras"] == 1
+    camera = await client.get(f"{TRAFFIC}/cameras/cam-1", headers=admin)
+    assert camera.json()["heading_deg"] == 90
     assert (await client.delete(f"{TRAFFIC}/cameras/cam-1", headers=admin)).status_code == 204
     assert (await client.get(f"{TRAFFIC}/cameras/cam-1", headers=admin)).status_code == 404
 

@@ -41,7 +41,7 @@ async def test_a_sumo_network_imports_as_segments_with_topology_around_an_origin
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["format"] == "sumo"
-    assert report["created"] == {"roads": 2, "segments": 3, "detectors": 0}
+    assert report["created"] == {"roads": 2, "segments": 3, "detectors": 0, "cameras": 0}
 
     found = await segments(running, admin)
     assert sorted(found) == ["AB", "BA", "BC"]  # the internal edge :B_0 is not a segment

@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from roadwatch.platform.events.outbox import OutboxRow
+from roadwatch.traffic.repository import PatrolRepository
 from tests.factories.devices import create_device
 from tests.factories.traffic import TRAFFIC, create_patrol
 from tests.fixtures.app import RunningApp
@@ -180,3 +182,25 @@ async def test_a_patrol_car_device_naming_its_unit_gets_one(
     listed = (await running.client.get(PATROLS, headers=dispatcher)).json()["items"]
     unit = next(u for u in listed if u["call_sign"] == "P9")
     assert unit["device_id"] == tracker["id"] and unit["status"] == "available"
+
+
+async def test_a_units_track_keeps_only_its_newest_fixes(
+    running: RunningApp,
+    admin: dict[str, str],
+    dispatcher: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the bound is 2,000 fixes; a small one shows the pruning without sending thousands
+    monkeypatch.setattr(PatrolRepository, "TRACK_LIMIT", 3)
+    tracker = await create_device(running.client, admin, name="gps-t", type="patrol_gps")
+    unit = await create_patrol(running.client, dispatcher, "T1", device_id=tracker["id"])
+    now = int(time.time() * 1000)
+    stamps = [now - 50_000 + i * 10_000 for i in range(5)]
+    for ts in stamps:
+        await send_fix(running, tracker["access_token"], ts, 12.0, 48.0, 20.0)
+
+    async def newest_three() -> bool:
+        track = await running.client.get(f"{PATROLS}/{unit['id']}/track", headers=dispatcher)
+        return [p["ts"] for p in track.json()] == stamps[-3:]
+
+    await eventually(newest_three)

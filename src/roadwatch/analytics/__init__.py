@@ -11,6 +11,7 @@ from roadwatch.analytics.handlers import (
     on_device_event,
     on_status_changed,
 )
+from roadwatch.platform.live import Channel
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 
@@ -18,6 +19,9 @@ module = Module(
     name="analytics",
     router=router,
     prefixes=(PREFIX,),
+    live_channels=(
+        Channel("analytics.alarm.*", "alarms:read", "alarms raised, updated and handled"),
+    ),
     handlers=(
         EventHandler("analytics.rollups", (BATCH_INGESTED,), on_batch),
         EventHandler("analytics.directory", ("devices.device.*",), on_device_event),

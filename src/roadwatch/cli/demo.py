@@ -33,7 +33,8 @@ from roadwatch.simulation.provision import Credentials
 
 log = logging.getLogger("roadwatch.demo")
 
-DEMO_SCOPES = ["devices:read", "devices:write"]
+# registering its devices, and handing its road network to the traffic service
+DEMO_SCOPES = ["devices:read", "devices:write", "traffic:write"]
 # a fresh demo starts this far back, replayed fast, so there is history to look at at once
 BACKFILL_S = 15 * 60
 BACKFILL_SPEED = 30.0
@@ -68,19 +69,27 @@ class DemoFiles:
 
 
 async def ensure_demo_key(settings: Settings) -> str:
-    """The demo's API key: the one kept in var/demo/ while the platform accepts it, else a
-    new one (a fresh database, a revoked key)."""
+    """The demo's API key: the one kept in var/demo/ while the platform accepts it with the
+    scopes the demo needs, else a new one (a fresh database, a revoked key, an older demo's
+    key, which is revoked)."""
     files = DemoFiles.of(settings)
     platform = await build_platform(settings, [identity])
     try:
+        outdated: Principal | None = None
         if files.api_key.is_file():
             kept = files.api_key.read_text().strip()
-            if await resolve_api_key(platform, kept) is not None:
+            principal = await resolve_api_key(platform, kept)
+            if principal is not None and set(DEMO_SCOPES) <= principal.scopes:
                 return kept
+            # a key from an older demo may lack a scope the demo needs now: replace it
+            outdated = principal
         # the platform itself grants it: a principal holding exactly the key's scopes
         creator = Principal(kind="system", id="demo", scopes=frozenset(DEMO_SCOPES))
         async with platform.db.session() as session:
-            _, secret = await ApiKeyService(platform, session, "system").create(
+            service = ApiKeyService(platform, session, "system")
+            if outdated is not None:
+                await service.revoke(outdated.id)
+            _, secret = await service.create(
                 ApiKeyCreate(name="demo city simulator", scopes=DEMO_SCOPES), creator
             )
     finally:

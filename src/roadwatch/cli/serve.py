@@ -12,6 +12,7 @@ from roadwatch.cli.demo import ensure_demo_key, serve_with_demo
 from roadwatch.config import ConfigError, Settings
 from roadwatch.modules import UnknownService, select
 from roadwatch.platform.bootstrap import build_platform, close_platform
+from roadwatch.platform.heap import settle_heap
 from roadwatch.platform.logging import configure_logging
 
 
@@ -57,11 +58,13 @@ def register(app: typer.Typer) -> None:
         configure_logging(settings.log_level, settings.log_json)
         from roadwatch.app import create_app
 
+        app = create_app(settings, chosen)
+        settle_heap()
         if demo_key is not None:
-            asyncio.run(serve_with_demo(create_app(settings, chosen), settings, demo_key))
+            asyncio.run(serve_with_demo(app, settings, demo_key))
             return
         uvicorn.run(
-            create_app(settings, chosen),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from roadwatch.config import ConfigError, Settings
@@ -20,6 +20,7 @@ from roadwatch.platform.events.bus import Subscription, create_bus
 from roadwatch.platform.events.inbox import idempotent
 from roadwatch.platform.events.relay import OutboxRelay
 from roadwatch.platform.health import HealthChecks
+from roadwatch.platform.live.hub import Channel, LiveHub
 from roadwatch.platform.migrations import current_revision, head_revision, upgrade
 from roadwatch.platform.module import Module
 from roadwatch.platform.runtime import Platform
@@ -77,8 +78,14 @@ async def _require_schema(db: Database) -> None:
         )
 
 
-async def build_platform(s: Settings, modules: list[Module]) -> Platform:
-    """Create adapters, migrate when embedded, verify every dependency, wire consumers."""
+async def build_platform(
+    s: Settings, modules: list[Module], live_channels: Sequence[Channel] = ()
+) -> Platform:
+    """Create adapters, migrate when embedded, verify every dependency, wire consumers.
+
+    `live_channels` are every service's, not only this process's: a WebSocket client can
+    follow any service's events from whichever process it is connected to.
+    """
     db_url = s.resolved_database_url
     db = Database(
         db_url,
@@ -116,6 +123,9 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
         for handler in module.handlers:
             deliver = idempotent(db, handler.group, handler.handle, handler.handle_many)
             bus.subscribe(Subscription(handler.group, handler.patterns, deliver))
+    live = LiveHub(live_channels) if live_channels else None
+    if live is not None:
+        bus.subscribe(Subscription("live", live.patterns, live.deliver, transient=True))
     await _require("ROADWATCH_BUS_URL", s.bus_url, bus.start)
     health.add("bus", bus.check)
 
@@ -137,6 +147,7 @@ async def build_platform(s: Settings, modules: list[Module]) -> Platform:
         services=tuple(m.name for m in modules),
         # the identity service replaces it with its own when it runs in this process
         api_key_resolver=principal_from_cached_key,
+        live=live,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 
 from roadwatch.platform.events.inbox import BatchHandler, Handler
+from roadwatch.platform.live.hub import Channel
 
 if TYPE_CHECKING:
     from roadwatch.platform.runtime import Platform
@@ -43,4 +44,7 @@ class Module:
     depends_on: Sequence[str] = ()
     handlers: Sequence[EventHandler] = ()
     tasks: Sequence[Task] = ()
+    # events clients may follow live on the WebSocket (`/api/v1/ws`), with the permission each
+    # needs
+    live_channels: Sequence[Channel] = ()
     startup: Sequence[Startup] = field(default_factory=tuple)

@@ -19,6 +19,7 @@ from roadwatch.platform.db import Database
 from roadwatch.platform.events.bus import Bus
 from roadwatch.platform.events.relay import OutboxRelay
 from roadwatch.platform.health import HealthChecks
+from roadwatch.platform.live.hub import LiveHub
 from roadwatch.platform.storage import ObjectStore
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class Platform:
     tokens: TokenCodec
     services: tuple[str, ...]
     api_key_resolver: ApiKeyResolver | None = None
+    # None when no service of this process has live channels
+    live: LiveHub | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

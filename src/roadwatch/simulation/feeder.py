@@ -23,6 +23,7 @@ import httpx
 
 from roadwatch.simulation.city import Network, build_city
 from roadwatch.simulation.engine import CitySimulation, SimulationSettings, aligned_start
+from roadwatch.simulation.network_upload import upload_network
 from roadwatch.simulation.pacing import Pacer
 from roadwatch.simulation.provision import (
     Credentials,
@@ -341,6 +342,7 @@ async def feed(
         registry = RegistryClient(http, options.credentials, pacer)
         specs = device_specs(network, options.settings, options.prefix)
         devices = await provision(registry, specs, options.prefix, options.state_path)
+        await upload_network(registry, network, options.prefix)
         transport: Transport
         if options.transport == "mqtt":
             transport = MqttTransport(options.mqtt_host, options.mqtt_port)

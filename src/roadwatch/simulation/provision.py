@@ -140,6 +140,11 @@ class RegistryClient:
         _check(answer, "sign in")
         self._headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The credentials' headers once signed in, for the platform's other APIs."""
+        return dict(self._headers)
+
     async def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
         while True:
             if method != "GET":

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from roadwatch.platform.live import Channel
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.attributes_api import router as attributes_router
 from roadwatch.telemetry.batch_api import router as batch_router
@@ -44,6 +45,14 @@ module = Module(
             ("devices.device.*", "devices.credentials.*", "devices.profile.*"),
             on_device_event,
         ),
+    ),
+    live_channels=(
+        Channel(
+            "telemetry.batch_ingested",
+            "telemetry:read",
+            "each batch of points a device sent (narrow with entity_ids = device ids)",
+        ),
+        Channel("telemetry.device.status_changed", "devices:read", "a device went online/offline"),
     ),
     startup=(prepare_partitions, start_mqtt_server),
     tasks=(

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from roadwatch.platform.coalesce import Coalescer
 from roadwatch.platform.events import Event, new_event, publish
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry.models import DirectoryDevice
@@ -24,6 +25,9 @@ STATUS_CHANGED = "telemetry.device.status_changed"
 ACTIVITY_WRITE_S = 10.0
 SWEEP_EVERY_S = 5.0
 _LAST_WRITTEN = "telemetry.activity-written"
+_ACTIVITY = "telemetry.activity-writes"
+# devices in one activity write at most (bound parameters of one IN list)
+ACTIVITY_PER_WRITE = 1000
 
 
 def _now_ms() -> int:
@@ -51,26 +55,44 @@ async def note_activity(platform: Platform, device_id: str) -> None:
     now = time.monotonic()
     if now - written.get(device_id, -ACTIVITY_WRITE_S) < ACTIVITY_WRITE_S:
         return
+    await _activity(platform).submit(device_id)
+    written[device_id] = now
+
+
+def _activity(platform: Platform) -> Coalescer[str, None]:
+    # thousands of devices connecting at once share one transaction per run
+    writes: Coalescer[str, None] | None = platform.extras.get(_ACTIVITY)
+    if writes is None:
+        writes = Coalescer(lambda ids: _record_activity(platform, ids), ACTIVITY_PER_WRITE)
+        platform.extras[_ACTIVITY] = writes
+    return writes
+
+
+async def _record_activity(platform: Platform, device_ids: list[str]) -> list[None]:
     ts = _now_ms()
+    unique = set(device_ids)
     async with platform.db.session() as session:
-        came_online = (
-            await session.execute(
-                update(DirectoryDevice)
-                .where(DirectoryDevice.id == device_id, DirectoryDevice.online.is_(False))
-                .values(online=True, last_activity_ts=ts)
-                .execution_options(synchronize_session=False)
-            )
-        ).rowcount  # type: ignore[attr-defined]
-        if came_online:
+        came_online = set(
+            (
+                await session.execute(
+                    update(DirectoryDevice)
+                    .where(DirectoryDevice.id.in_(unique), DirectoryDevice.online.is_(False))
+                    .values(online=True, last_activity_ts=ts)
+                    .returning(DirectoryDevice.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalars()
+        )
+        for device_id in sorted(came_online):
             publish(session, _status_event(device_id, True, ts))
-        else:
+        if unique - came_online:
             await session.execute(
                 update(DirectoryDevice)
-                .where(DirectoryDevice.id == device_id)
+                .where(DirectoryDevice.id.in_(unique - came_online))
                 .values(last_activity_ts=ts)
                 .execution_options(synchronize_session=False)
             )
-    written[device_id] = now
+    return [None] * len(device_ids)
 
 
 async def sweep_offline(platform: Platform, now_ms: int | None = None) -> list[str]:

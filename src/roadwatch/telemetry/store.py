@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roadwatch.platform.events import publish
+from roadwatch.platform.events.outbox import publish_many
 from roadwatch.platform.runtime import Platform
 from roadwatch.telemetry import events
 from roadwatch.telemetry.models import LatestValue, TsPoint
@@ -166,9 +166,10 @@ async def store_batches(platform: Platform, batches: Batches, source: str) -> No
             await _write_postgres(session, batches)
         else:
             await _write_sqlite(session, batches)
-        publish(
-            session,
-            *(events.batch_ingested(d, points, source) for d, points in batches.items()),
+        # one statement for the events: a commit of a thousand devices' messages has a
+        # thousand, and as ORM objects they cost more than the points
+        await publish_many(
+            session, [events.batch_ingested(d, points, source) for d, points in batches.items()]
         )
 
 

@@ -6,6 +6,7 @@ It learns devices from the registry's `devices.device.*` events and patrol posit
 `telemetry.batch_ingested`; it never reads another service's tables.
 """
 
+from roadwatch.platform.live import Channel
 from roadwatch.platform.module import EventHandler, Module
 from roadwatch.telemetry.events import BATCH_INGESTED
 from roadwatch.traffic.api import PREFIX, router
@@ -25,4 +26,17 @@ module = Module(
         EventHandler("traffic.aid", (STATE_COMPUTED,), on_state_computed),
     ),
     startup=(configure, configure_aid),
+    live_channels=(
+        Channel(
+            "traffic.segment.*",
+            "traffic:read",
+            "a segment created, changed (status: open/closed/limited; links) or deleted",
+        ),
+        Channel(
+            "traffic.patrol.*",
+            "patrols:read",
+            "a patrol unit created, changed, deleted or its status changed "
+            "(narrow with entity_ids = unit ids)",
+        ),
+    ),
 )

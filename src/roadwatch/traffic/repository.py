@@ -123,6 +123,9 @@ class NetworkRepository:
         rows = await self.session.scalars(select(Camera).where(Camera.segment_id == segment_id))
         return list(rows.all())
 
+    async def camera(self, device_id: str) -> Camera | None:
+        return await self.session.get(Camera, device_id)
+
     async def all_cameras(self) -> list[Camera]:
         rows = await self.session.scalars(select(Camera).order_by(Camera.device_id))
         return list(rows.all())
@@ -133,10 +136,11 @@ class NetworkRepository:
         )
         return rows.first()
 
-    async def pending(self) -> list[PendingPlacement]:
-        rows = await self.session.scalars(
-            select(PendingPlacement).order_by(PendingPlacement.device_name)
-        )
+    async def pending(self, device_name: str | None = None) -> list[PendingPlacement]:
+        statement = select(PendingPlacement).order_by(PendingPlacement.device_name)
+        if device_name is not None:
+            statement = statement.where(PendingPlacement.device_name == device_name)
+        rows = await self.session.scalars(statement)
         return list(rows.all())
 
 

@@ -180,6 +180,7 @@ class ImportCounts(BaseModel):
     roads: int = 0
     segments: int = 0
     detectors: int = 0
+    cameras: int = 0
 
 
 class ImportReport(BaseModel):

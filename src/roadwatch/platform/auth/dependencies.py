@@ -19,7 +19,7 @@ from roadwatch.platform.auth.verification import REVOKED_SESSION_KEY as REVOKED_
 from roadwatch.platform.auth.verification import USER_VALID_AFTER_KEY as USER_VALID_AFTER_KEY
 from roadwatch.platform.auth.verification import principal_from_access_token
 from roadwatch.platform.errors import Forbidden, Unauthenticated
-from roadwatch.platform.runtime import get_platform
+from roadwatch.platform.runtime import Platform, get_platform
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -30,7 +30,13 @@ async def _resolve(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
-    platform = get_platform(request)
+    return await resolve_credentials(get_platform(request), token, api_key)
+
+
+async def resolve_credentials(
+    platform: Platform, token: str | None, api_key: str | None
+) -> Principal | None:
+    """The caller a bearer access token or an API key stands for (None when neither came)."""
     if token:
         return await principal_from_access_token(platform.tokens, platform.cache, token)
     if api_key:

@@ -25,6 +25,9 @@ class Subscription:
     # AMQP topic patterns over event types, e.g. "devices.device.*" or "#"
     patterns: tuple[str, ...]
     deliver: Deliver
+    # every process gets every event on a queue of its own that goes away with it (live
+    # fan-out to WebSocket clients); not durable: nothing waits for a process that is gone
+    transient: bool = False
 
 
 class Bus(Protocol):

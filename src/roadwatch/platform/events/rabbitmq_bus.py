@@ -61,7 +61,11 @@ class RabbitMQBus:
         exchange = await channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        queue = await channel.declare_queue(self.queue_name(sub.group), durable=True)
+        if sub.transient:
+            # server-named, exclusive to this connection, deleted with it
+            queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        else:
+            queue = await channel.declare_queue(self.queue_name(sub.group), durable=True)
         for pattern in sub.patterns:
             await queue.bind(exchange, routing_key=pattern)
 

@@ -114,8 +114,10 @@ class Inbound:
                 taken = sum(1 for reason, _ in verdicts if reason == Reason.SUCCESS)
                 metrics.REJECTED.labels("store_failed").inc(taken)
                 raise self._failed("storing telemetry", exc) from exc
+        # every answer of the run written at once, then one wait for the transport
         for item, verdict in zip(batch, verdicts, strict=True):
-            await self._ack(item, verdict)
+            self._ack(item, verdict)
+        await self.out.flush()
         await self.note_activity()
 
     def _take(self, item: Received, points: list[Point], rules: ProfileRules) -> Verdict:
@@ -159,16 +161,19 @@ class Inbound:
                 )
         except (InvalidPayload, InvalidAttributes) as exc:
             verdict = self._refused("invalid_payload", Reason.PAYLOAD_FORMAT_INVALID, exc.detail)
-            await self._ack(item, verdict)
+            self._ack(item, verdict)
+            await self.out.flush()
             return
         except DomainError as exc:
             # e.g. an RPC method the platform does not know, a reply to no call
             verdict = self._refused("refused", Reason.IMPLEMENTATION_SPECIFIC_ERROR, exc.detail)
-            await self._ack(item, verdict)
+            self._ack(item, verdict)
+            await self.out.flush()
             return
         except Exception as exc:
             raise self._failed(f"handling a message on {publish.topic}", exc) from exc
-        await self._ack(item, (Reason.SUCCESS, ""))
+        self._ack(item, (Reason.SUCCESS, ""))
+        await self.out.flush()
         for topic, payload in replies:
             # delivered if the device subscribed to the reply's topic, as with any broker
             await self.push(topic, payload)
@@ -194,17 +199,18 @@ class Inbound:
         # nothing is acknowledged: the device sends it again once reconnected
         return Hangup("store_failed", Reason.SERVER_BUSY, "cannot be stored now; retry")
 
-    async def _ack(self, item: Received, verdict: Verdict) -> None:
+    def _ack(self, item: Received, verdict: Verdict) -> None:
+        """Write the PUBACK for a message (the caller flushes)."""
         publish = item.publish
         if publish.packet_id is None:
             return  # QoS 0
         reason, detail = verdict
         if reason == Reason.SUCCESS:
-            await self.out.send(PubAck(publish.packet_id))
+            self.out.write(PubAck(publish.packet_id))
             metrics.PUBACK_SECONDS.observe(time.perf_counter() - item.read_at)
         elif self.out.version == MQTT_5:
             props = self.out.reason_string(detail)
-            await self.out.send(PubAck(publish.packet_id, reason, props))
+            self.out.write(PubAck(publish.packet_id, reason, props))
         # MQTT 3.1.1 has no negative PUBACK: the message stays unacknowledged (and logged)
 
     async def note_activity(self) -> None:

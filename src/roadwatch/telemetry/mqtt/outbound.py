@@ -80,6 +80,12 @@ class Outbound:
         """Write a packet and wait until the transport has taken it."""
         if not self.write(packet):
             return False
+        return await self.flush()
+
+    async def flush(self) -> bool:
+        """Wait until the transport has taken what was written (False if it never will)."""
+        if self.broken:
+            return False
         try:
             async with asyncio.timeout(self.settings.write_timeout_s):
                 await self.writer.drain()

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from roadwatch.traffic.schemas import DetectorPlace, RoadCreate, SegmentCreate
+from roadwatch.traffic.schemas import CameraPlace, DetectorPlace, RoadCreate, SegmentCreate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,12 +23,20 @@ class DetectorDraft:
     device_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CameraDraft:
+    where: str
+    device_id: str
+    place: CameraPlace
+
+
 @dataclass
 class NetworkDraft:
     format: str
     roads: dict[str, RoadCreate] = field(default_factory=dict)
     segments: list[tuple[str, SegmentCreate]] = field(default_factory=list)
     detectors: list[DetectorDraft] = field(default_factory=list)
+    cameras: list[CameraDraft] = field(default_factory=list)
     # every segment id the file names, valid or not: a reference to a segment whose
     # feature has its own error is not reported again
     named: set[str] = field(default_factory=set)

@@ -7,9 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from roadwatch.traffic.models import Camera, Detector, Road, Segment
-from roadwatch.traffic.network.draft import DetectorDraft, NetworkDraft, slug, validated
+from roadwatch.traffic.network.draft import (
+    CameraDraft,
+    DetectorDraft,
+    NetworkDraft,
+    slug,
+    validated,
+)
 from roadwatch.traffic.network.geometry import point_along
-from roadwatch.traffic.schemas import DetectorPlace, RoadCreate, SegmentCreate
+from roadwatch.traffic.schemas import CameraPlace, DetectorPlace, RoadCreate, SegmentCreate
 
 _SEGMENT_FIELDS = (
     "name",
@@ -58,8 +64,8 @@ def parse(body: Any) -> NetworkDraft:
             _segment(draft, where, feature, props, geometry)
         elif kind == "detector":
             _detector(draft, where, props)
-        elif kind in ("camera", "node"):
-            continue  # cameras are placed through the API: a file cannot name their device
+        elif kind == "camera":
+            _camera(draft, where, props)
         else:
             draft.error(where, "properties.kind", f"unknown kind {kind!r}; segment or detector")
     return draft
@@ -131,6 +137,22 @@ def _detector(draft: NetworkDraft, where: str, props: dict[str, Any]) -> None:
                 device_name=str(device_name) if device_name else None,
             )
         )
+
+
+def _camera(draft: NetworkDraft, where: str, props: dict[str, Any]) -> None:
+    device_id = props.get("device_id")
+    if not device_id:
+        draft.error(where, "properties.device_id", "a camera names its device_id")
+        return
+    data = {
+        "segment_id": props.get("segment_id"),
+        "offset_m": props.get("offset_m"),
+        "heading_deg": props.get("heading_deg"),
+        "name": str(props.get("name") or ""),
+    }
+    place = validated(draft, where, CameraPlace, data, "properties.")
+    if place is not None:
+        draft.cameras.append(CameraDraft(where, str(device_id), place))
 
 
 def export(

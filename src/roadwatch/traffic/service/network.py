@@ -12,6 +12,7 @@ from roadwatch.platform.errors import Conflict, InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.traffic import events
+from roadwatch.traffic.metrics import DETECTORS_PLACED, NETWORK_IMPORTS
 from roadwatch.traffic.models import Road, Segment
 from roadwatch.traffic.network import geojson
 from roadwatch.traffic.network.draft import NetworkDraft
@@ -344,19 +345,37 @@ class NetworkService:
                         "message": f"segment {sid} has {lanes[sid]} lanes",
                     }
                 )
-        if errors:
-            raise _invalid(errors)
-        if not draft.segments and not draft.detectors:
-            raise _invalid(
-                [
+        for cam in draft.cameras:
+            sid = cam.place.segment_id
+            if sid in draft.named and sid not in seen:
+                continue
+            if sid not in lengths:
+                errors.append(
                     {
-                        "feature": "body",
-                        "field": "features",
-                        "message": "the file holds no segments or detectors",
+                        "feature": cam.where,
+                        "field": "properties.segment_id",
+                        "message": f"segment {sid} {_NOWHERE}",
                     }
-                ]
+                )
+            elif cam.place.offset_m > lengths[sid] + 0.01:
+                errors.append(
+                    {
+                        "feature": cam.where,
+                        "field": "properties.offset_m",
+                        "message": f"beyond the segment's length ({lengths[sid]:.1f} m)",
+                    }
+                )
+        if not draft.segments and not draft.detectors and not draft.cameras:
+            errors.append(
+                {
+                    "feature": "body",
+                    "field": "features",
+                    "message": "the file holds no segments, detectors or cameras",
+                }
             )
-
+        if errors:
+            NETWORK_IMPORTS.labels(draft.format, "refused").inc()
+            raise _invalid(errors)
         created, updated = ImportCounts(), ImportCounts()
         for road_data in draft.roads.values():
             road = await self.session.get(Road, road_data.id)
@@ -410,7 +429,17 @@ class NetworkService:
                 updated.detectors += 1
             elif outcome == "pending" and det.device_name:
                 pending.append(det.device_name)
+        for cam in draft.cameras:
+            was = await self.repo.camera(cam.device_id)
+            snapshot = (was.segment_id, was.offset_m, was.heading_deg, was.name) if was else None
+            row, fresh = await placement.place_camera(cam.device_id, cam.place)
+            if fresh:
+                created.cameras += 1
+            elif snapshot != (row.segment_id, row.offset_m, row.heading_deg, row.name):
+                updated.cameras += 1
         await placement.resolve_pending()
+        NETWORK_IMPORTS.labels(draft.format, "applied").inc()
+        DETECTORS_PLACED.labels("import").inc(created.detectors + updated.detectors)
         report = ImportReport(
             format=draft.format, created=created, updated=updated, pending_detectors=sorted(pending)
         )

@@ -12,6 +12,7 @@ from roadwatch.platform.errors import Conflict, InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.traffic import events
+from roadwatch.traffic.metrics import PATROL_FIXES
 from roadwatch.traffic.models import PatrolUnit, TrackPoint
 from roadwatch.traffic.network.geometry import great_circle_m
 from roadwatch.traffic.patrol_states import TRANSITIONS, allowed
@@ -221,6 +222,7 @@ class PatrolService:
             unit.lon, unit.lat = newest.lon, newest.lat
             unit.position_ts = newest.ts
             unit.speed_kmh, unit.heading_deg = newest.speed_kmh, newest.heading_deg
+        PATROL_FIXES.inc(len(track))
         await self.repo.prune_track(unit.id)
         await self.session.flush()
 

@@ -14,6 +14,7 @@ from roadwatch.platform.errors import InvalidInput, NotFound
 from roadwatch.platform.events import publish
 from roadwatch.platform.pagination import PageParams, paginate
 from roadwatch.traffic import events
+from roadwatch.traffic.metrics import DETECTORS_PLACED
 from roadwatch.traffic.models import Camera, Detector, KnownDevice, PendingPlacement, Segment
 from roadwatch.traffic.network.draft import DetectorDraft
 from roadwatch.traffic.repository import CAMERA_SORTABLE, DETECTOR_SORTABLE, NetworkRepository
@@ -95,7 +96,9 @@ class PlacementService:
     async def place_detector(self, device_id: str, data: DetectorPlace) -> tuple[Detector, bool]:
         """Place (or move) a detector; a 422 names what does not fit. True when new."""
         try:
-            return await self._place_detector(device_id, data)
+            placed = await self._place_detector(device_id, data)
+            DETECTORS_PLACED.labels("api").inc()
+            return placed
         except PlacementProblem as exc:
             raise InvalidInput(
                 str(exc), errors=[{"field": exc.field, "message": exc.message}]
@@ -175,13 +178,15 @@ class PlacementService:
         fresh = row is None
         if row is None:
             row = Camera(device_id=device_id)
+        before = (row.name, row.segment_id, row.offset_m, row.heading_deg)
         row.name = data.name or (known.name if known else "") or row.name or ""
         row.segment_id = segment.id
         row.offset_m = data.offset_m
         row.heading_deg = data.heading_deg
         if fresh:
             self.session.add(row)
-        await self._publish(events.CAMERA_PLACED, row)
+        if fresh or before != (row.name, row.segment_id, row.offset_m, row.heading_deg):
+            await self._publish(events.CAMERA_PLACED, row)
         return row, fresh
 
     async def remove_camera(self, device_id: str) -> None:
@@ -245,10 +250,11 @@ class PlacementService:
         row.lanes = place.lanes or 0
         await self.session.flush()
 
-    async def resolve_pending(self) -> int:
-        """Place every waiting detector whose device and segment both exist now."""
+    async def resolve_pending(self, device_name: str | None = None) -> int:
+        """Place every waiting detector (or the one of `device_name`) whose device and
+        segment both exist now."""
         placed = 0
-        for pending in await self.repo.pending():
+        for pending in await self.repo.pending(device_name):
             known = await self.repo.device_named(pending.device_name)
             if known is None or await self.session.get(Segment, pending.segment_id) is None:
                 continue
@@ -275,13 +281,13 @@ class PlacementService:
         extra = state.get("extra") or {}
         name = str(state.get("name") or "")
         if not isinstance(extra, dict) or not extra.get("segment_id"):
-            await self.resolve_pending()
+            await self.resolve_pending(name)
             return
         if device_type in DETECTOR_TYPES:
             await self._detector_from_extra(device_id, name, device_type, extra)
         elif device_type == CAMERA_TYPE:
             await self._camera_from_extra(device_id, name, extra)
-        await self.resolve_pending()
+        await self.resolve_pending(name)
 
     async def _detector_from_extra(
         self, device_id: str, name: str, device_type: str, extra: dict[str, Any]
@@ -316,6 +322,7 @@ class PlacementService:
             return
         try:
             await self._place_detector(device_id, place)
+            DETECTORS_PLACED.labels("device").inc()
         except PlacementProblem as exc:
             log.warning("cannot place device %s: %s", device_id, exc)
 
