@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -133,6 +134,8 @@ class TrafficSettings(BaseModel):
     grace_s: int = Field(default=60, ge=0, le=3600)
     # a station silent this long (behind the newest reading) no longer holds intervals open
     stale_s: int = Field(default=300, ge=60, le=86_400)
+    # how often the state task looks for intervals to close when it has caught up
+    state_poll_s: float = Field(default=0.5, gt=0, le=60)
     # the city's time zone: days of detector health and performance start at its midnight
     timezone: str = "UTC"
     # detector health looks at this part of the local day (PeMS: 05:00-22:00)
@@ -141,6 +144,21 @@ class TrafficSettings(BaseModel):
     # incident detection: thresholds per road class laid over the documented defaults,
     # e.g. {"ring": {"occdf_pct": 12}} (docs/traffic.md, "Incident detection")
     aid_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> TrafficSettings:
+        if self.health_day_end_h <= self.health_day_start_h:
+            raise ValueError("health_day_end_h must be after health_day_start_h")
+        return self
 
 
 class GatewaySettings(BaseModel):

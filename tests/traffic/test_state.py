@@ -6,9 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 import pytest
+from sqlalchemy import select
 
 from roadwatch.platform.auth import Role
+from roadwatch.platform.events.outbox import OutboxRow
 from tests.fixtures.app import RunningApp
 from tests.support.waiting import eventually
 from tests.traffic.state_city import MIN, SEGMENTS, build_corridor, send
@@ -229,3 +232,54 @@ async def test_a_stuck_detector_is_excluded_and_imputed_from_its_neighbours(
     # frozen 18 vehicles (1080 veh/h)
     assert state["flow_vph"] == pytest.approx(1200, rel=0.1)
     assert state["flow_vph"] != pytest.approx(1080, rel=0.01)
+
+
+async def test_each_closed_interval_is_published_with_the_contract_payload(
+    running: RunningApp, admin: dict[str, str]
+) -> None:
+    corridor = await build_corridor(running, admin)
+    for minute in range(1, 5):
+        ts = START + minute * MIN
+        await send(running, corridor, "A", [(ts, flowing(minute))])
+        await send(running, corridor, "B", [(ts, flowing(minute, speed=False))])
+        await send(running, corridor, "C", [(ts, flowing(minute))])
+    end = START + 3 * MIN
+
+    async def published() -> list[dict[str, Any]]:
+        async with running.platform.db.session() as session:
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.type == "traffic.state.computed")
+                .order_by(OutboxRow.seq)
+            )
+            events = [orjson.loads(r.body) for r in rows]
+        return [e for e in events if e["entity_id"] == f"60:{end}"]
+
+    async def seen() -> bool:
+        events = await published()
+        return bool(events) and all(s["flow_vph"] for s in events[-1]["payload"]["segments"])
+
+    await eventually(seen)
+    event = (await published())[-1]
+    assert event["entity_type"] == "traffic_interval"
+    payload = event["payload"]
+    assert (payload["interval_s"], payload["start_ts"], payload["end_ts"]) == (60, end - MIN, end)
+    segments = {s["segment_id"]: s for s in payload["segments"]}
+    assert set(segments) == {"A", "B", "C"}
+    b = segments["B"]
+    assert set(b) == {
+        "segment_id", "road_class", "lanes", "length_m", "upstream", "downstream",
+        "flow_vph", "speed_kmh", "speed_estimated", "occupancy_pct", "density_vpkm", "los",
+        "congested", "travel_time_s", "tti", "imputed", "stations",
+    }  # fmt: skip
+    assert (b["road_class"], b["lanes"], b["length_m"]) == ("arterial", 2, 1000.0)
+    assert (b["upstream"], b["downstream"]) == (["A"], ["C"])
+    assert set(b["stations"][0]) == {
+        "device_id", "offset_m", "flow_vph", "occupancy_pct", "speed_kmh", "speed_estimated",
+        "healthy", "imputed",
+    }  # fmt: skip
+    # the same as the API's history of that interval
+    state = (await history(running, "B", START, START + 10 * MIN))[end]
+    assert {k: state[k] for k in ("flow_vph", "speed_kmh", "los", "stations")} == {
+        k: b[k] for k in ("flow_vph", "speed_kmh", "los", "stations")
+    }

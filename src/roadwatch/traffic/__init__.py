@@ -13,7 +13,7 @@ from roadwatch.traffic.api import PREFIX, router
 from roadwatch.traffic.detection.handler import STATE_COMPUTED, on_state_computed
 from roadwatch.traffic.detection.thresholds import configure as configure_aid
 from roadwatch.traffic.handlers import on_device_event, on_tracker_batch
-from roadwatch.traffic.state.handlers import configure, on_detector_batch
+from roadwatch.traffic.state.handlers import keep_state, on_detector_batch
 
 module = Module(
     name="traffic",
@@ -25,7 +25,7 @@ module = Module(
         EventHandler("traffic.state", (BATCH_INGESTED,), on_detector_batch),
         EventHandler("traffic.aid", (STATE_COMPUTED,), on_state_computed),
     ),
-    startup=(configure, configure_aid),
+    startup=(configure_aid,),
     live_channels=(
         Channel(
             "traffic.segment.*",
@@ -39,4 +39,5 @@ module = Module(
             "(narrow with entity_ids = unit ids)",
         ),
     ),
+    tasks=(keep_state,),
 )

@@ -18,3 +18,8 @@ DETECTORS_PLACED = Counter(
 PATROL_FIXES = Counter(
     "roadwatch_traffic_patrol_fixes_total", "GPS fixes folded into patrol units' tracks"
 )
+# the state part
+INTERVALS_COMPUTED = Counter(
+    "roadwatch_traffic_intervals_computed_total",
+    "segment-state intervals computed (recomputations after late data included)",
+)

@@ -1,4 +1,5 @@
-"""traffic state: station samples, station models, segment state history and latest, cursor
+"""traffic state: station samples, station models, segment state history and latest, cursor,
+dirty intervals
 
 Revision ID: 0009
 Revises: 0008
@@ -93,9 +94,16 @@ def upgrade() -> None:
         sa.Column("closed_until_ts", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("interval_s", name=op.f("pk_traffic_interval_cursor")),
     )
+    op.create_table(
+        "traffic_dirty_interval",
+        sa.Column("interval_s", sa.Integer(), nullable=False),
+        sa.Column("end_ts", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("interval_s", "end_ts", name=op.f("pk_traffic_dirty_interval")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("traffic_dirty_interval")
     op.drop_table("traffic_interval_cursor")
     op.drop_table("traffic_segment_latest")
     op.drop_index("ix_traffic_segment_state_interval_end", table_name="traffic_segment_state")

@@ -1,11 +1,12 @@
 """Routes of the live traffic state: latest state, a segment's history, the congestion map
-(GeoJSON) and PeMS performance measures."""
+(GeoJSON), PeMS performance measures and the readings as NGSI-LD TrafficFlowObserved."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from roadwatch.platform.auth import Principal, authorize
@@ -13,6 +14,9 @@ from roadwatch.platform.errors import InvalidInput, NotFound
 from roadwatch.platform.runtime import PlatformDep, ReadSessionDep
 from roadwatch.traffic.measures.los import colour
 from roadwatch.traffic.models import Segment
+from roadwatch.traffic.network.geometry import point_along
+from roadwatch.traffic.ngsi import Entity
+from roadwatch.traffic.ngsi.flow import entities_of_sample
 from roadwatch.traffic.state import reports
 from roadwatch.traffic.state.models import SegmentLatest, SegmentState
 from roadwatch.traffic.state.repository import StateRepository
@@ -81,15 +85,15 @@ async def list_state(
     los: Annotated[str | None, Query(pattern="^[A-F]$", description="only this LOS")] = None,
 ) -> list[SegmentStateRead]:
     """Each segment's newest closed interval, by segment id."""
-    rows = await StateRepository(session).latest(interval.value)
-    road_segments: set[str] | None = None
-    if road_id is not None:
-        topology = await StateRepository(session).topology()
-        road_segments = {s.id for s in topology.segments.values() if s.road_id == road_id}
+    repo = StateRepository(session)
+    rows = await repo.latest(interval.value)
+    # a segment deleted from the network keeps its history but has no current state
+    segments = (await repo.topology()).segments
     return [
         state_read(r)
         for r in rows
-        if (road_segments is None or r.segment_id in road_segments)
+        if r.segment_id in segments
+        and (road_id is None or segments[r.segment_id].road_id == road_id)
         and (not segment_id or r.segment_id in segment_id)
         and (congested is None or r.congested == congested)
         and (los is None or r.los == los)
@@ -174,3 +178,55 @@ async def performance(
     return await reports.performance(
         session, platform.settings.traffic, level, period, start_ts, end_ts
     )
+
+
+MAX_ENTITIES = 1000
+
+
+@router.get(
+    "/ngsi-ld/TrafficFlowObserved",
+    operation_id="traffic_ngsi_traffic_flow_observed",
+    response_class=JSONResponse,
+)
+async def traffic_flow_observed(
+    session: ReadSessionDep,
+    principal: CanRead,
+    start_ts: From,
+    end_ts: To,
+    device_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTITIES, description="samples per page")] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    options: Annotated[
+        Literal["keyValues", "normalized"] | None,
+        Query(description="keyValues for plain values; normalized (the default) otherwise"),
+    ] = None,
+) -> JSONResponse:
+    """NGSI-LD TrafficFlowObserved entities (normalized) of the detector readings stamped in
+    (from, to], by time then device; a reading with lanes gives one entity per lane."""
+    _check_range(start_ts, end_ts, MAX_RANGE_MS[60])
+    repo = StateRepository(session)
+    topology = await repo.topology()
+    geometry = {
+        s.id: s.geometry for s in await session.scalars(select(Segment).order_by(Segment.id))
+    }
+    entities: list[Entity] = []
+    for sample in await repo.raw_samples(start_ts, end_ts, device_id, limit, offset):
+        station = topology.stations.get(sample.device_id)
+        segment_id = station.segment_id if station else None
+        line = geometry.get(segment_id or "")
+        location = point_along(line, station.offset_m) if station and line else None
+        entities.extend(
+            entities_of_sample(
+                device_id=sample.device_id,
+                segment_id=segment_id,
+                end_ts=sample.end_ts,
+                interval_s=sample.interval_s,
+                count=sample.count,
+                occupancy_pct=sample.occupancy_pct,
+                speed_kmh=sample.speed_kmh,
+                lanes=sample.lanes,
+                location=location,
+            )
+        )
+    key_values = options == "keyValues"
+    return JSONResponse([e.render(key_values) for e in entities], media_type="application/ld+json")

@@ -5,6 +5,7 @@ stations. Pure: the pipeline loads the inputs and stores the result.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import fmean
@@ -21,6 +22,31 @@ from roadwatch.traffic.state.topology import SegmentInfo, StationInfo, Topology
 MIN_COVERAGE = 0.5
 # how many of a station's latest samples the rolling health check looks at
 RECENT_SAMPLES = 10
+
+
+class StationSamples:
+    """One station's samples in time order, with their times for binary search: a catch-up
+    computes many intervals from one load, and scanning every sample for each would be
+    quadratic."""
+
+    __slots__ = ("samples", "ts")
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self.samples = list(samples)
+        self.ts = [s.ts for s in self.samples]
+
+    def window(self, start_ts: int, end_ts: int) -> list[Sample]:
+        """Samples stamped in (start, end]."""
+        return self.samples[bisect_right(self.ts, start_ts) : bisect_right(self.ts, end_ts)]
+
+    def recent(self, end_ts: int, n: int) -> list[Sample]:
+        """The last `n` samples stamped up to `end`."""
+        stop = bisect_right(self.ts, end_ts)
+        return self.samples[max(0, stop - n) : stop]
+
+
+def index(samples: Mapping[str, Sequence[Sample]]) -> dict[str, StationSamples]:
+    return {d: StationSamples(v) for d, v in samples.items()}
 
 
 @dataclass(slots=True)
@@ -101,10 +127,9 @@ class SegmentResult:
         }
 
 
-def aggregate(samples: Sequence[Sample], start_ts: int, end_ts: int) -> Reading | None:
-    """A station's samples stamped in (start, end] as one reading per lane-hour; None when
+def aggregate(inside: Sequence[Sample], start_ts: int, end_ts: int) -> Reading | None:
+    """A station's samples stamped in (start, end] as one reading (flow per lane); None when
     they cover less than half the interval."""
-    inside = [s for s in samples if start_ts < s.ts <= end_ts]
     span_s = (end_ts - start_ts) / 1000
     covered = sum(min(s.interval_s, span_s) for s in inside if s.count is not None)
     if not inside or covered < MIN_COVERAGE * span_s:
@@ -133,7 +158,7 @@ def aggregate(samples: Sequence[Sample], start_ts: int, end_ts: int) -> Reading 
 
 def compute_interval(
     topology: Topology,
-    samples: Mapping[str, Sequence[Sample]],
+    samples: Mapping[str, StationSamples],
     learnt: Mapping[str, Learnt],
     interval_s: int,
     end_ts: int,
@@ -141,11 +166,13 @@ def compute_interval(
     gfactor: GFactorSettings = GFactorSettings(),
     health: HealthThresholds = HealthThresholds(),
 ) -> list[SegmentResult]:
-    """Every segment's state over (end - interval, end]. `samples` per station in time order,
+    """Every segment's state over (end - interval, end]. `samples` per station (`index`),
     reaching back far enough for the rolling health check."""
     start_ts = end_ts - interval_s * 1000
+    none = StationSamples(())
     measured: dict[str, Reading | None] = {
-        d: aggregate(samples.get(d, ()), start_ts, end_ts) for d in topology.stations
+        d: aggregate(samples.get(d, none).window(start_ts, end_ts), start_ts, end_ts)
+        for d in topology.stations
     }
 
     def neighbour_flow(device_id: str) -> float | None:
@@ -158,7 +185,7 @@ def compute_interval(
 
     statuses: dict[str, Health] = {}
     for device_id in topology.stations:
-        recent = [s for s in samples.get(device_id, ()) if s.ts <= end_ts][-RECENT_SAMPLES:]
+        recent = samples.get(device_id, none).recent(end_ts, RECENT_SAMPLES)
         if measured[device_id] is None:
             statuses[device_id] = Health.NO_DATA
         else:

@@ -1,5 +1,6 @@
 """Tables of the live traffic state (migration 0009): station samples, what the pipeline
-learns per station, per-segment state history and latest state, the closing cursor."""
+learns per station, per-segment state history and latest state, the closing cursor and the
+closed intervals to compute again."""
 
 from __future__ import annotations
 
@@ -93,3 +94,13 @@ class IntervalCursor(Base):
 
     interval_s: Mapped[int] = mapped_column(Integer, primary_key=True)
     closed_until_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class DirtyInterval(Base):
+    """A closed interval whose samples changed after it was computed (late or corrected
+    readings): computed again by the state task, once however many readings changed it."""
+
+    __tablename__ = "traffic_dirty_interval"
+
+    interval_s: Mapped[int] = mapped_column(Integer, primary_key=True)
+    end_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -1,7 +1,11 @@
-"""The live state pipeline: store a detector's readings, close 1- and 5-minute intervals by
-data time, compute every segment's state for each, keep its history and latest state, and
-publish `traffic.state.computed` per interval (again, with the same entity id, when late data
-changes a closed interval).
+"""The live state pipeline: store a detector's readings (the telemetry handler), then close
+1- and 5-minute intervals by data time, compute every segment's state for each, keep its
+history and latest state, and publish `traffic.state.computed` per interval, again (same
+entity id) when late data changed a closed interval (the state task).
+
+Storing and computing are apart so that each stays a short transaction, and an interval
+that many late readings change (a replay, a detector back from a dropout) is computed again
+once, not once per batch.
 
 Closing by data time: an interval (end E) closes once every station that is still reporting
 (its newest reading no more than `stale_s` behind the newest anywhere) has sent readings up to
@@ -27,7 +31,9 @@ from roadwatch.traffic.state.compute import (
     RECENT_SAMPLES,
     Learnt,
     SegmentResult,
+    StationSamples,
     compute_interval,
+    index,
     learn,
 )
 from roadwatch.traffic.state.models import IntervalCursor, StationModel, StationSample
@@ -37,9 +43,9 @@ from roadwatch.traffic.state.topology import Topology
 
 INTERVALS_S = (60, 300)
 DEFAULT_DEVICE_INTERVAL_S = 60
-# intervals of one length closed by one batch at most (a day of minutes): a replay far
-# behind catches up over several batches instead of in one huge transaction
-MAX_CATCH_UP = 1440
+# intervals of one length computed per transaction: a replay far behind catches up in
+# short transactions that let ingestion write in between
+BATCH_INTERVALS = 60
 
 
 def _merge(
@@ -93,8 +99,9 @@ class StatePipeline:
         self.repo = StateRepository(session)
 
     async def ingest(self, device_id: str, points: Sequence[Sequence[Any]]) -> int:
-        """Store a placed detector's readings from a telemetry batch and bring the state up to
-        date; returns how many intervals were computed. Re-sent readings change nothing."""
+        """Store a placed detector's readings from a telemetry batch; returns how many were
+        new or changed. Re-sent readings change nothing; changed ones mark the closed
+        intervals they fall in to be computed again."""
         if await self.repo.detector(device_id) is None:
             return 0
         readings = readings_from_points(points)
@@ -127,12 +134,19 @@ class StatePipeline:
         model.interval_s = interval_s
         model.latest_ts = max(model.latest_ts, newest)
         await self.repo.write_samples(rows)
+        for length in INTERVALS_S:
+            cursor = await self.repo.cursor(length)
+            if cursor is None:
+                continue
+            width = length * 1000
+            late = {math.ceil(r["end_ts"] / width) * width for r in rows}
+            await self.repo.mark_dirty(length, [e for e in late if e <= cursor.closed_until_ts])
         await self.session.flush()
-        return await self.advance([r["end_ts"] for r in rows])
+        return len(rows)
 
-    async def advance(self, changed_ts: Sequence[int]) -> int:
-        """Close the intervals the watermark has passed and recompute closed ones that
-        `changed_ts` (sample times just stored) fall in."""
+    async def advance(self, limit: int = BATCH_INTERVALS) -> int:
+        """Compute up to `limit` intervals of each length: those the watermark has passed
+        since the last call, and closed ones marked dirty. Returns how many."""
         topology = await self.repo.topology()
         models = await self.repo.models()
         reporting = [m.latest_ts for d, m in models.items() if d in topology.stations]
@@ -145,22 +159,20 @@ class StatePipeline:
         computed = 0
         for interval_s in INTERVALS_S:
             width = interval_s * 1000
-            cursor = await self.repo.cursor(interval_s)
             target = watermark // width * width
+            cursor = await self.repo.cursor(interval_s)
             if cursor is None:
-                if not changed_ts:
+                oldest = await self.repo.oldest_sample_ts(list(topology.stations))
+                if oldest is None:
                     continue
-                # the first data ever: intervals start with the one holding the oldest reading
-                first_end = math.ceil(min(changed_ts) / width) * width
+                # the first interval is the one holding the oldest reading
+                first_end = math.ceil(oldest / width) * width
                 cursor = IntervalCursor(interval_s=interval_s, closed_until_ts=first_end - width)
                 self.session.add(cursor)
             closed_until = cursor.closed_until_ts
-            late = sorted(
-                e for e in {math.ceil(t / width) * width for t in changed_ts} if e <= closed_until
-            )
-            first = max(closed_until + width, target - (MAX_CATCH_UP - 1) * width)
-            fresh = list(range(first, target + 1, width))
-            ends = sorted(set(late) | set(fresh))
+            fresh = list(range(closed_until + width, target + 1, width))[:limit]
+            dirty = [e for e in await self.repo.dirty(interval_s, limit) if e <= closed_until]
+            ends = sorted(set(fresh) | set(dirty))
             if not ends:
                 continue
             samples = await self._samples(topology, models, ends[0] - width, ends[-1])
@@ -170,6 +182,7 @@ class StatePipeline:
                 if interval_s == INTERVALS_S[0] and end in fresh:
                     learnt.update(learn(topology, results, learnt))
                 computed += 1
+            await self.repo.clear_dirty(interval_s, dirty)
             if fresh:
                 cursor.closed_until_ts = max(closed_until, fresh[-1])
         for device_id, known in learnt.items():
@@ -186,12 +199,14 @@ class StatePipeline:
 
     async def _samples(
         self, topology: Topology, models: dict[str, StationModel], start_ts: int, end_ts: int
-    ) -> dict[str, list[Any]]:
+    ) -> dict[str, StationSamples]:
         # reach back far enough for the rolling health check of the first interval
         longest = max((m.interval_s for m in models.values()), default=DEFAULT_DEVICE_INTERVAL_S)
         lanes = {d: s.lanes for d, s in topology.stations.items()}
-        return await self.repo.samples_between(
-            start_ts - RECENT_SAMPLES * longest * 1000, end_ts, lanes
+        return index(
+            await self.repo.samples_between(
+                start_ts - RECENT_SAMPLES * longest * 1000, end_ts, lanes
+            )
         )
 
     async def _store(self, interval_s: int, end_ts: int, results: list[SegmentResult]) -> None:

@@ -102,13 +102,17 @@ async def detector_health(
     observed_end = max(window_start, min(window_end, now))
     wanted = sorted(topology.stations) if device_ids is None else device_ids
     lanes = {d: s.lanes for d, s in topology.stations.items()}
-    samples = await repo.samples_between(window_start, window_end, lanes, wanted)
+    # as PeMS: measured against the most samples any detector delivered in the window (a
+    # detector that lost every other reading also looks like one reporting half as often),
+    # or against what its own interval promises, whichever is more
+    everyone = await repo.samples_between(window_start, window_end, lanes)
+    most = max((len(v) for v in everyone.values()), default=0)
     found: list[HealthRead] = []
     for device_id in wanted:
         model = models.get(device_id)
         interval_s = model.interval_s if model else 60
-        expected = (observed_end - window_start) // (interval_s * 1000)
-        diagnosis = diagnose_day(samples.get(device_id, []), int(expected), thresholds)
+        expected = max(most, (observed_end - window_start) // (interval_s * 1000))
+        diagnosis = diagnose_day(everyone.get(device_id, []), int(expected), thresholds)
         station = topology.stations.get(device_id)
         found.append(
             HealthRead(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roadwatch.traffic.measures.health import Sample
 from roadwatch.traffic.models import Detector, Segment
 from roadwatch.traffic.state.models import (
+    DirtyInterval,
     IntervalCursor,
     SegmentLatest,
     SegmentState,
@@ -202,7 +203,38 @@ class StateRepository:
             await self.session.scalars(query.order_by(SegmentState.segment_id, SegmentState.end_ts))
         )
 
-    async def forget_segments(self, segment_ids: Sequence[str]) -> None:
-        await self.session.execute(
-            delete(SegmentLatest).where(SegmentLatest.segment_id.in_(list(segment_ids)))
+    # closed intervals to compute again
+
+    async def mark_dirty(self, interval_s: int, ends: Sequence[int]) -> None:
+        if not ends:
+            return
+        rows = [{"interval_s": interval_s, "end_ts": e} for e in sorted(set(ends))]
+        statement = _insert(self.session, DirtyInterval).on_conflict_do_nothing(
+            index_elements=["interval_s", "end_ts"]
         )
+        await self.session.execute(statement, rows)
+
+    async def dirty(self, interval_s: int, limit: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(DirtyInterval.end_ts)
+            .where(DirtyInterval.interval_s == interval_s)
+            .order_by(DirtyInterval.end_ts)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def clear_dirty(self, interval_s: int, ends: Sequence[int]) -> None:
+        if ends:
+            await self.session.execute(
+                delete(DirtyInterval).where(
+                    DirtyInterval.interval_s == interval_s, DirtyInterval.end_ts.in_(list(ends))
+                )
+            )
+
+    async def oldest_sample_ts(self, device_ids: Sequence[str]) -> int | None:
+        oldest: int | None = await self.session.scalar(
+            select(func.min(StationSample.end_ts)).where(
+                StationSample.device_id.in_(list(device_ids))
+            )
+        )
+        return oldest
