@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from roadwatch.platform.auth import Role
 from roadwatch.platform.events import Event, new_event, publish
 from roadwatch.platform.events.outbox import OutboxRow
-from roadwatch.traffic.models import Road, Segment
+from tests.factories.traffic import create_road, create_segment
 from tests.fixtures.app import RunningApp
 
 MINUTE = 60_000
@@ -24,32 +25,25 @@ B_GEOMETRY = [[12.0134, 48.0], [12.0268, 48.0]]
 
 
 async def build_stretch(running: RunningApp) -> None:
-    # the network part's import API will arrange this; until then its tables directly
-    async with running.platform.db.session() as session:
-        session.add(Road(id="M1", name="Motorway 1", road_class="motorway"))
-        for segment_id, geometry, up, down in (
-            ("A", A_GEOMETRY, [], ["B"]),
-            ("B", B_GEOMETRY, ["A"], []),
-        ):
-            session.add(
-                Segment(
-                    id=segment_id,
-                    road_id="M1",
-                    name=f"M1 {segment_id}",
-                    from_node=f"{segment_id}0",
-                    to_node=f"{segment_id}1",
-                    geometry=geometry,
-                    length_m=1000.0,
-                    lanes=3,
-                    speed_limit_kmh=100.0,
-                    free_flow_kmh=100.0,
-                    capacity_vphpl=2000.0,
-                    road_class="motorway",
-                    status="open",
-                    upstream=up,
-                    downstream=down,
-                )
-            )
+    """The stretch through the network API (the detectors need not be placed: the state
+    pipeline names its stations in the payload)."""
+    admin = running.as_role(Role.ADMINISTRATOR)
+    await create_road(running.client, admin, "M1", name="Motorway 1", road_class="motorway")
+    for segment_id, geometry, nodes in (
+        ("A", A_GEOMETRY, ("n0", "n1")),
+        ("B", B_GEOMETRY, ("n1", "n2")),
+    ):
+        await create_segment(
+            running.client,
+            admin,
+            segment_id,
+            *nodes,
+            road_id="M1",
+            geometry=geometry,
+            length_m=1000.0,
+            lanes=3,
+            speed_limit_kmh=100.0,
+        )
 
 
 def station(

@@ -75,6 +75,9 @@ async def test_an_incident_is_detected_confirmed_and_cleared(running: RunningApp
     assert c7["evidence"]["occdf_pct"] == 24 and c7["evidence"]["docc_pct"] == 6
     assert c7["evidence"]["corroborating"] == ["california8"]
     assert c7["confidence"] == pytest.approx(0.9)
+    # one incident, two algorithms: the later-confirmed detection names the first
+    assert confirmed["california8"]["evidence"]["corroborates"] == c7["id"]
+    assert "corroborates" not in c7["evidence"]
 
     detected = await outbox_events(running, "traffic.incident.detected")
     assert {e.payload["algorithm"] for e in detected} == {"california7", "california8"}
@@ -111,6 +114,18 @@ async def test_an_incident_is_detected_confirmed_and_cleared(running: RunningApp
         "california8",
         "speed_drop",
     ]
+    # a time window keeps the detections whose span overlaps it
+    since = await detections(running, **{"from": T0 + 7 * MINUTE})
+    assert [d["algorithm"] for d in since] == ["speed_drop"]
+    assert await detections(running, to=T0 + 2 * MINUTE) == []
+    assert len(await detections(running, to=T0 + 2 * MINUTE + 1)) == 3
+    page = await running.client.get(
+        DETECTIONS,
+        params={"limit": 1, "sort": "-cleared_ts"},
+        headers=running.as_role(Role.ANALYST),
+    )
+    assert page.json()["total"] == 3
+    assert [d["algorithm"] for d in page.json()["items"]] == ["speed_drop"]
     # the audit trail has them too (it records every event)
     recorded = await until_recorded(
         running.client,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
 
 from roadwatch.platform.auth import Principal, authorize
 from roadwatch.platform.errors import InvalidInput
@@ -13,12 +14,14 @@ from roadwatch.platform.pagination import Page, PageParamsDep
 from roadwatch.platform.runtime import PlatformDep, SessionDep
 from roadwatch.traffic.aid import ALGORITHMS
 from roadwatch.traffic.aid.thresholds import DEFAULT_CLASS
+from roadwatch.traffic.api.ngsi import LD_JSON, Options
 from roadwatch.traffic.detection.lifecycle import PERMISSIONS, DetectionAction, DetectionPhase
 from roadwatch.traffic.detection.schemas import DetectionRead, DismissBody, ThresholdsRead
 from roadwatch.traffic.detection.service.detections import DetectionService
 from roadwatch.traffic.detection.service.reads import to_read
 from roadwatch.traffic.detection.service.run import AID_INTERVAL_S
 from roadwatch.traffic.detection.thresholds import table_of
+from roadwatch.traffic.ngsi.alert import alert_entity, render_alert
 
 router = APIRouter(prefix="/api/v1/traffic", tags=["traffic"])
 
@@ -84,6 +87,28 @@ async def dismiss_detection(
     service = DetectionService(session, principal.actor)
     detection = await service.dismiss(detection_id, body.reason if body else None)
     return to_read(detection)
+
+
+@router.get("/ngsi-ld/Alert", operation_id="traffic_ngsi_alerts", tags=["ngsi-ld"])
+async def ngsi_alerts(
+    session: SessionDep,
+    principal: CanRead,
+    page: PageParamsDep,
+    phase: Annotated[
+        list[DetectionPhase] | None, Query(description="any of these; confirmed when absent")
+    ] = None,
+    options: Options = None,
+) -> JSONResponse:
+    """Detections as NGSI-LD Alert entities (dataModel.Alert), newest onset first; by
+    default the confirmed ones, i.e. the incidents in progress."""
+    wanted = [p.value for p in phase] if phase else [DetectionPhase.CONFIRMED.value]
+    items, _ = await DetectionService(session, principal.actor).search(
+        page, wanted, None, None, None, None
+    )
+    key_values = options == "keyValues"
+    return JSONResponse(
+        [render_alert(alert_entity(d), key_values) for d in items], media_type=LD_JSON
+    )
 
 
 @router.get("/aid/thresholds", operation_id="traffic_aid_thresholds")

@@ -15,11 +15,11 @@ from roadwatch.platform.events import Event
 from roadwatch.traffic.detection.pairing import parse_interval
 from roadwatch.traffic.detection.service.run import DetectionRun
 from roadwatch.traffic.detection.thresholds import for_session
+from roadwatch.traffic.events import STATE_COMPUTED
 
 log = logging.getLogger(__name__)
 
-# published by traffic.state (the contract in docs/traffic.md)
-STATE_COMPUTED = "traffic.state.computed"
+__all__ = ["STATE_COMPUTED", "on_state_computed"]
 
 
 async def on_state_computed(event: Event, session: AsyncSession) -> None:

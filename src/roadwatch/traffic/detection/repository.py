@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from roadwatch.traffic.detection.lifecycle import DetectionPhase
 from roadwatch.traffic.detection.models import Detection, PairState
 from roadwatch.traffic.models import Segment
 
@@ -49,6 +50,30 @@ class DetectionRepository:
                 (Detection.cleared_ts.is_(None)) | (Detection.cleared_ts >= from_ts)
             )
         return statement
+
+    async def lock_run(self) -> None:
+        """Serialise incident detection between replicas until the transaction ends: two
+        intervals judged at once would each step the pairs from the same stored state.
+        One lock for all pairs is enough: there is one interval a minute. SQLite has one
+        writer anyway."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended('traffic.aid', 7))")
+            )
+
+    async def first_confirmed(self, pair_id: str, other_than: str) -> Detection | None:
+        """The earliest confirmed (still open) detection of a pair besides `other_than`."""
+        rows = await self.session.scalars(
+            select(Detection)
+            .where(
+                Detection.pair_id == pair_id,
+                Detection.id != other_than,
+                Detection.phase == DetectionPhase.CONFIRMED.value,
+            )
+            .order_by(Detection.confirmed_ts, Detection.id)
+            .limit(1)
+        )
+        return rows.first()
 
     async def states(self, pair_ids: Iterable[str]) -> dict[tuple[str, str], PairState]:
         ids = list(set(pair_ids))

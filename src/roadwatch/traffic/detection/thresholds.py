@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roadwatch.config import ConfigError
 from roadwatch.traffic.aid import ThresholdTable
 
 if TYPE_CHECKING:
@@ -24,8 +25,12 @@ def table_of(settings_overrides: dict[str, dict[str, float]]) -> ThresholdTable:
 
 
 async def configure(platform: Platform) -> None:
-    """Start-up: build the table once (failing fast on a bad override)."""
-    _TABLES[platform.db.engine.sync_engine] = table_of(platform.settings.traffic.aid_thresholds)
+    """Start-up: build the table once; a bad override stops start-up, naming it."""
+    try:
+        table = table_of(platform.settings.traffic.aid_thresholds)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    _TABLES[platform.db.engine.sync_engine] = table
 
 
 def for_session(session: AsyncSession) -> ThresholdTable:

@@ -57,6 +57,7 @@ class DetectionRun:
         if interval.interval_s != AID_INTERVAL_S:
             return 0
         start_ts, end_ts, pairs = interval.start_ts, interval.end_ts, interval.pairs
+        await self.repo.lock_run()
         states = await self.repo.states(p.id for p in pairs)
         steps: list[_Step] = []
         for pair in pairs:
@@ -76,7 +77,7 @@ class DetectionRun:
                 row.last_end_ts = end_ts
                 row.state = algorithm.snapshot()
                 steps.append(_Step(pair, name, row, before, verdict))
-        changed = [s for s in steps if s.verdict.phase is not s.before or s.row.detection_id]
+        changed = [s for s in steps if s.verdict.phase is not s.before]
         if not changed:
             await self.session.flush()
             return 0
@@ -166,24 +167,12 @@ class DetectionRun:
             "interval_s": AID_INTERVAL_S,
             "corroborating": sorted(others),
         }
-        earlier = await self._earlier_confirmed(step.pair.id, detection.id)
+        earlier = await self.repo.first_confirmed(step.pair.id, detection.id)
         if earlier is not None:
-            evidence["corroborates"] = earlier
+            evidence["corroborates"] = earlier.id
         detection.evidence = evidence
         await self._publish(events.INCIDENT_DETECTED, detection, step.algorithm)
         return 1
-
-    async def _earlier_confirmed(self, pair_id: str, own_id: str) -> str | None:
-        """The first detection of another algorithm still confirmed on this pair."""
-        rows = await self.session.scalars(
-            DetectionRepository(self.session)
-            .query([DetectionPhase.CONFIRMED.value], None, None, None, None)
-            .where(Detection.pair_id == pair_id, Detection.id != own_id)
-            .order_by(Detection.confirmed_ts, Detection.id)
-            .limit(1)
-        )
-        first = rows.first()
-        return first.id if first is not None else None
 
     async def _end(self, detection: Detection, action: DetectionAction, end_ts: int) -> None:
         detection.phase = transition(detection.phase, action).value
