@@ -108,7 +108,10 @@ def test_sumo_feeds_roadwatch_which_detects_the_staged_incident_and_agrees_on_fl
 
         run = simulate(
             "--url", server.url, "--api-key", key, "--prefix", "e2e", "--seed", "3",
-            "--start", START, "--duration", "35m", "--speed", "0",
+            # replayed at 30x, every station's minute sent together as live detectors do
+            # (as fast as possible, each device would send its whole run in one request,
+            # station after station, and the state would close minutes without the others)
+            "--start", START, "--duration", "35m", "--speed", "30",
             "--requests-per-minute", "0", "--patrols", "2", "--incidents", "1",
             "--truth", str(tmp_path / "truth.jsonl"), "--sumo-dir", str(sumo_dir),
             cwd=tmp_path,
