@@ -1,5 +1,6 @@
-"""`roadwatch simulate`: the synthetic demo city, feeding a running platform through its
-public APIs as real detectors and patrol cars would (docs/simulation.md)."""
+"""`roadwatch simulate`: the synthetic demo city (or, with `--engine sumo`, an Eclipse SUMO
+scenario), feeding a running platform through its public APIs as real detectors and patrol
+cars would (docs/simulation.md)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import asyncio
 import json
 import logging
 import re
+import tempfile
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from roadwatch.cli.common import fail
 from roadwatch.platform.logging import configure_logging
-from roadwatch.simulation.city import build_city, to_geojson
+from roadwatch.simulation.city import Network, build_city, to_geojson
 from roadwatch.simulation.engine import SimulationSettings
-from roadwatch.simulation.feeder import FeedOptions, FeedStats, feed
+from roadwatch.simulation.feeder import EngineFactory, FeedOptions, FeedStats, feed
 from roadwatch.simulation.provision import Credentials, ProvisioningError
+
+if TYPE_CHECKING:
+    from roadwatch.simulation.sumo.scenario import Scenario
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -122,13 +128,54 @@ def simulate(
     export_network: Path | None = typer.Option(
         None, "--export-network", help="write the road network as GeoJSON and exit"
     ),
+    engine: str = typer.Option(
+        "synthetic", "--engine", help="synthetic (the demo city) or sumo (needs the extra sumo)"
+    ),
+    net: Path | None = typer.Option(
+        None, "--net", help="sumo: a SUMO .net.xml to run (default: a generated corridor)"
+    ),
+    grid: int = typer.Option(0, "--grid", min=0, help="sumo: an N x N street grid instead"),
+    incidents: int = typer.Option(
+        0, "--incidents", min=0,
+        help="sumo: incidents (all lanes blocked 5-15 min) spread over --duration (or an hour)",
+    ),
+    demand_scale: float = typer.Option(
+        1.0, "--demand-scale", min=0.05, max=3.0, help="sumo: demand relative to the default"
+    ),
+    sumo_dir: Path | None = typer.Option(
+        None, "--sumo-dir",
+        help="sumo: where the scenario and SUMO's own detector output go (default: a temp dir)",
+    ),
 ) -> None:  # fmt: skip
-    """Run the synthetic city against a running platform: register its detectors and patrol
-    cars, then stream their readings (back-dated with --start, sped up with --speed)."""
+    """Run the synthetic city (or a SUMO scenario) against a running platform: register its
+    detectors and patrol cars, then stream their readings (back-dated with --start, sped up
+    with --speed)."""
+    if engine not in ("synthetic", "sumo"):
+        fail("--engine: synthetic or sumo")
+    if engine == "synthetic" and (net is not None or grid or incidents):
+        fail("--net, --grid and --incidents are options of --engine sumo")
+    network: Network | None = None
+    make_engine: EngineFactory | None = None
+    scenario: Scenario | None = None
+    if engine == "sumo":
+        try:
+            scenario, make_engine = _sumo(
+                net, grid, incidents, demand_scale, sumo_dir, seed, interval,
+                patrol_interval, patrols, timezone, duration,
+            )  # fmt: skip
+        except (ValueError, RuntimeError) as exc:
+            fail(str(exc))
+        network = scenario.sumo_net.network
     if export_network is not None:
-        network = build_city()
+        network = network or build_city()
         names = {site.id: f"{prefix}-{site.id}" for site in network.detectors}
-        export_network.write_text(json.dumps(to_geojson(network, names), indent=1))
+        if scenario is not None:
+            from roadwatch.simulation.sumo.network import sumo_geojson
+
+            collection = sumo_geojson(scenario.sumo_net, names, scenario.spec.loop_length_m)
+        else:
+            collection = to_geojson(network, names)
+        export_network.write_text(json.dumps(collection, indent=1))
         typer.echo(
             f"wrote {len(network.segments)} segments and {len(network.detectors)} detector "
             f"stations to {export_network}"
@@ -170,7 +217,7 @@ def simulate(
     configure_logging("INFO", json=False)
     logging.getLogger("roadwatch.simulation").info("feeding %s", options.url)
     try:
-        stats = asyncio.run(feed(options))
+        stats = asyncio.run(feed(options, network, make_engine))
     except ProvisioningError as exc:
         fail(str(exc))
     except RuntimeError as exc:
@@ -179,6 +226,44 @@ def simulate(
         typer.echo("stopped", err=True)
         return
     typer.echo(summary(stats))
+
+
+def _sumo(
+    net: Path | None,
+    grid: int,
+    incidents: int,
+    demand_scale: float,
+    sumo_dir: Path | None,
+    seed: int,
+    interval: int,
+    patrol_interval: int,
+    patrols: int,
+    timezone: str,
+    duration: str,
+) -> tuple[Scenario, EngineFactory]:
+    """The SUMO scenario asked for, written to disk, and the engine that runs it."""
+    try:
+        from roadwatch.simulation.sumo.engine import SumoSettings, sumo_engine
+        from roadwatch.simulation.sumo.scenario import ScenarioSpec, build_scenario
+    except ImportError:
+        raise ValueError("--engine sumo needs the extra: pip install 'roadwatch[sumo]'") from None
+    if net is not None and grid:
+        raise ValueError("--net or --grid, not both")
+    kind = "file" if net is not None else "grid" if grid else "corridor"
+    spec = ScenarioSpec(kind=kind, net_file=net, grid_size=grid or 4, detector_interval_s=interval)
+    directory = sumo_dir or Path(tempfile.mkdtemp(prefix="roadwatch-sumo-"))
+    scenario = build_scenario(spec, directory)
+    typer.echo(f"SUMO scenario {spec.name!r} in {directory}", err=True)
+    settings = SumoSettings(
+        seed=seed,
+        patrol_interval_s=patrol_interval,
+        patrols=patrols,
+        duration_s=int(parse_duration(duration)) if duration else None,
+        demand_scale=demand_scale,
+        timezone=city_zone(timezone),
+    )
+    settings.check(interval)
+    return scenario, sumo_engine(scenario, settings, incidents)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -104,6 +105,22 @@ class FeedStats:
         return time.monotonic() - self.started
 
 
+class Engine(Protocol):
+    """What the feeder replays: a simulation on its own clock (`now`, epoch s), advanced
+    STEP_S seconds a step, yielding readings and ground truth; the synthetic city's
+    `CitySimulation` and the SUMO engine are two."""
+
+    now: int
+
+    def step(self) -> list[Reading]: ...
+
+    def drain_truth(self) -> list[TruthEvent]: ...
+
+
+# makes the engine for a run starting at the given epoch second (a whole detector interval)
+EngineFactory = Callable[[int], Engine]
+
+
 class _Queues:
     """Readings waiting per device, and the order devices get their turn (oldest first)."""
 
@@ -152,8 +169,10 @@ class Feeder:
         pacer: Pacer,
         registry: RegistryClient,
         clock: Callable[[], float] = time.time,
+        engine: EngineFactory | None = None,
     ) -> None:
         self.options = options
+        self.engine = engine
         self.network = network
         self.devices = {d.source: d for d in devices}
         self.transport = transport
@@ -170,7 +189,11 @@ class Feeder:
     async def run(self) -> FeedStats:
         interval = self.options.settings.detector_interval_s
         start = aligned_start(self.options.start or self.clock(), interval)
-        sim = CitySimulation(self.network, self.options.settings, start)
+        sim: Engine = (
+            self.engine(start)
+            if self.engine is not None
+            else CitySimulation(self.network, self.options.settings, start)
+        )
         truth = TruthLog(self.options.truth_path) if self.options.truth_path else None
         if truth is not None:
             truth.write(self._run_started(start))
@@ -186,6 +209,10 @@ class Feeder:
             await asyncio.gather(*senders, return_exceptions=True)
             if truth is not None:
                 truth.close()
+            # an engine that runs a program of its own (SUMO) stops it
+            close = getattr(sim, "close", None)
+            if close is not None:
+                close()
         return self.stats
 
     def _run_started(self, start: int) -> TruthEvent:
@@ -203,7 +230,7 @@ class Feeder:
             },
         )
 
-    async def _produce(self, sim: CitySimulation, start: int, truth: TruthLog | None) -> None:
+    async def _produce(self, sim: Engine, start: int, truth: TruthLog | None) -> None:
         wall_start = self.clock()
         end = start + self.options.duration_s if self.options.duration_s is not None else None
         speed = self.options.speed
@@ -302,8 +329,11 @@ class Feeder:
                 delay = min(delay * 2, 30.0)
 
 
-async def feed(options: FeedOptions, network: Network | None = None) -> FeedStats:
-    """Provision the city's devices on the platform at `options.url`, then stream."""
+async def feed(
+    options: FeedOptions, network: Network | None = None, engine: EngineFactory | None = None
+) -> FeedStats:
+    """Provision the network's devices on the platform at `options.url`, then stream what
+    `engine` (default: the synthetic city) produces."""
     network = network or build_city()
     options.settings.check()
     pacer = Pacer(options.requests_per_minute)
@@ -319,7 +349,8 @@ async def feed(options: FeedOptions, network: Network | None = None) -> FeedStat
         else:
             transport = HttpTransport(http)
         try:
-            return await Feeder(options, network, devices, transport, pacer, registry).run()
+            feeder = Feeder(options, network, devices, transport, pacer, registry, engine=engine)
+            return await feeder.run()
         finally:
             await transport.close()
 
