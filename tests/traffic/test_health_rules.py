@@ -86,6 +86,18 @@ def test_rolling_identical_repeated_readings_are_stuck() -> None:
     assert diagnose_recent(good + stuck) is Health.STUCK
 
 
+def test_a_standing_queue_is_congestion_not_a_stuck_detector() -> None:
+    good = day(varied(10))
+    # no vehicle passes, the loop is covered all minute: the same reading every minute
+    queue = [
+        Sample(ts=good[-1].ts + (i + 1) * MIN, count=0, occupancy_pct=100.0) for i in range(30)
+    ]
+    assert diagnose_recent(good + queue[:6]) is Health.GOOD
+    assert diagnose_recent(good + queue[:29]) is Health.GOOD
+    # half an hour without a vehicle moving over it: a loop stuck "on"
+    assert diagnose_recent(good + queue) is Health.STUCK
+
+
 def test_rolling_zeros_are_card_off_only_while_neighbours_carry_traffic() -> None:
     zeros = day([(0.0, 0.0)] * 5)
     assert diagnose_recent(zeros, neighbour_flow_vphpl=600) is Health.CARD_OFF

@@ -70,6 +70,11 @@ class HealthThresholds:
     constant_s: int = 4 * 3600
     # rolling
     stuck_samples: int = 6
+    # a standing queue over a loop reads the same (no vehicle passing, occupancy high) minute
+    # after minute: that is congestion, so it counts as stuck only after this many readings
+    # (PeMS's daily constant-occupancy rule catches a loop stuck in that state for hours)
+    standstill_occupancy_pct: float = 30.0
+    standstill_stuck_samples: int = 30
     zero_samples: int = 5
     # neighbours carrying at least this (veh/h/lane) make a silent detector suspect
     neighbour_flow_vphpl: float = 200.0
@@ -159,9 +164,13 @@ def diagnose_recent(
     latest = recent[-1]
     if (latest.occupancy_pct or 0) > 100 or (latest.flow_vphpl or 0) > thresholds.high_flow_vphpl:
         return Health.HIGH_VALUE
-    tail = recent[-thresholds.stuck_samples :]
+    standstill = latest.count == 0 and (
+        (latest.occupancy_pct or 0) >= thresholds.standstill_occupancy_pct
+    )
+    needed = thresholds.standstill_stuck_samples if standstill else thresholds.stuck_samples
+    tail = recent[-needed:]
     if (
-        len(tail) == thresholds.stuck_samples
+        len(tail) == needed
         and all(
             (s.count, s.occupancy_pct, s.speed_kmh)
             == (latest.count, latest.occupancy_pct, latest.speed_kmh)
