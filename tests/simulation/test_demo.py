@@ -69,6 +69,26 @@ async def _in_traffic_service(client: httpx.AsyncClient, admin: dict[str, str]) 
     await eventually(patrol_units, timeout_s=30)
 
 
+async def _live_state(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """The readings become traffic state and a congestion map, and both move on."""
+    seen: set[int] = set()
+
+    async def state_moves_on() -> bool:
+        answer = await client.get("/api/v1/traffic/state", headers=admin)
+        assert answer.status_code == 200, answer.text
+        rows = answer.json()
+        measured = [r for r in rows if r["flow_vph"] is not None and r["los"] is not None]
+        if len(measured) >= 30:
+            seen.add(max(r["end_ts"] for r in measured))
+        return len(seen) >= 2
+
+    await eventually(state_moves_on, timeout_s=150)
+    geojson = (await client.get("/api/v1/traffic/congestion.geojson", headers=admin)).json()
+    assert geojson["type"] == "FeatureCollection"
+    coloured = [f for f in geojson["features"] if f["properties"].get("los")]
+    assert len(geojson["features"]) == 40 and len(coloured) >= 30
+
+
 async def test_the_demo_city_registers_streams_and_survives_a_restart(
     embedded_backend: Backend, tmp_path: Path
 ) -> None:
@@ -81,6 +101,8 @@ async def test_the_demo_city_registers_streams_and_survives_a_restart(
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
                 await _streams(client, admin)
                 await _in_traffic_service(client, admin)
+                if run == "first":
+                    await _live_state(client, admin)
                 keys = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"]
                 # one key, allowed to register devices and upload the network and nothing
                 # else, reused on restart
