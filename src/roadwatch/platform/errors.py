@@ -205,6 +205,20 @@ async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # services check names and references before writing; a constraint that still refuses
+    # the commit means another request took the name (or removed the row) in between
+    log.warning("constraint refused a write on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        409,
+        "Conflict",
+        "another change made at the same moment conflicts with this one (a name or id "
+        "already taken, or a referenced item removed); read the current state and retry",
+        "conflict",
+        request.url.path,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -220,4 +234,5 @@ def install_error_handlers(app: FastAPI) -> None:
     # handler, so dependency failures get their own handlers to end as a clean 503
     for exc_class in (*_UNAVAILABLE, sa_exc.DBAPIError):
         app.add_exception_handler(exc_class, _dependency_error)
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)
